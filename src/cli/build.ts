@@ -1,0 +1,78 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { NotImplementedError } from '../errors.js';
+import { fileOption, type GlobalOptions } from './common.js';
+
+export interface BuildArgs extends GlobalOptions {
+  file: string;
+  push?: string;
+  tag?: string;
+  dryRun: boolean;
+  json: boolean;
+  output?: string;
+  baseImage?: string;
+  registryMirror: string[];
+  insecureRegistry: string[];
+  platform: string;
+  cacheDir?: string;
+  cache: boolean;
+  indexUrl?: string;
+  extraIndexUrl: string[];
+  aptMirror: string[];
+  locked: boolean;
+}
+
+function builder(y: Argv) {
+  return fileOption(y)
+    .option('push', { type: 'string', describe: 'Push the image to this registry reference' })
+    .option('tag', { alias: 't', type: 'string', describe: 'Image reference (name:tag) to give the image' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'Print the build plan; no network' })
+    .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output' })
+    .option('output', { type: 'string', describe: 'Write the image locally: oci:DIR or docker-archive:FILE' })
+    .option('base-image', { type: 'string', describe: 'Use this base image instead of the resolved one' })
+    .option('registry-mirror', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'HOST=URL: reach registry HOST at URL (repeatable; env COGTS_REGISTRY_MIRRORS)',
+    })
+    .option('insecure-registry', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'Allow plain HTTP to this registry host (loopback is always allowed)',
+    })
+    .option('platform', {
+      type: 'string',
+      default: 'linux/amd64',
+      describe: 'Target platform os/arch[/variant]',
+    })
+    .option('cache-dir', { type: 'string', describe: 'Layer cache folder (env COGTS_CACHE_DIR)' })
+    .option('cache', { type: 'boolean', default: true, describe: 'Use the layer cache (--no-cache to skip)' })
+    .option('index-url', { type: 'string', describe: 'Python package index (default: PyPI)' })
+    .option('extra-index-url', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'More indexes',
+    })
+    .option('apt-mirror', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'URL or FROM=TO: rewrite apt archive URLs (repeatable)',
+    })
+    .option('locked', {
+      type: 'boolean',
+      default: false,
+      describe: 'Fail instead of resolving anew if cogts.lock is stale',
+    });
+}
+
+export const buildCommand: CommandModule<GlobalOptions, BuildArgs> = {
+  command: 'build',
+  describe: 'Build the model in this folder into an OCI image, without a Docker daemon',
+  builder: builder as unknown as CommandModule<GlobalOptions, BuildArgs>['builder'],
+  handler: async (_args: ArgumentsCamelCase<BuildArgs>) => {
+    throw new NotImplementedError('cogts build', 2);
+  },
+};
