@@ -7,6 +7,15 @@ export interface RunCommand {
   mounts?: { type: 'secret'; id: string; target: string }[];
 }
 
+/** One `weights:` entry (Cog's managed weights), as written. */
+export interface WeightConfig {
+  name: string;
+  /** Absolute path in the image where the weights appear. */
+  target: string;
+  /** Always a list (a single source object is wrapped). */
+  source: { uri: string; include?: string[]; exclude?: string[] }[];
+}
+
 export interface BuildConfig {
   gpu: boolean;
   /** "3.11" or "3.11.7" as written; undefined means "pick a default". */
@@ -33,10 +42,12 @@ export interface Config {
   predict?: string;
   train?: string;
   image?: string;
-  concurrency?: { max: number };
+  /** `model:` — repository for the image and weights (newer Cog), kept for labels and push. */
+  model?: string;
+  concurrency?: { max: number; defaultTarget?: number };
   /** `environment:` entries as [name, value] pairs, in file order. */
   environment: [string, string][];
-  weights?: unknown;
-  /** The document exactly as parsed (for the `run.cog.config` label). */
+  weights?: WeightConfig[];
+  /** The document as parsed (for the `run.cog.config` label); an unquoted python_version keeps its spelling. */
   raw: Record<string, unknown>;
 }
