@@ -46,6 +46,8 @@ export interface ResolvePythonOptions {
   lock?: CogtsLock;
   /** `--locked`: never resolve; fail if the lock is missing or stale. */
   locked?: boolean;
+  /** For messages about the lock (default "cogts.lock"). */
+  lockPath?: string;
   /** Environment for PIP_INDEX_URL / PIP_EXTRA_INDEX_URL (default process.env). */
   env?: Record<string, string | undefined>;
 }
@@ -105,7 +107,7 @@ export async function resolvePython(opts: ResolvePythonOptions): Promise<Resolut
   const inputs = pipInputsDigest(set, opts.target, indexUrls, findLinks);
   if (opts.locked) {
     await http.close();
-    const pip = checkPipLock(opts.lock, inputs);
+    const pip = checkPipLock(opts.lock, inputs, opts.lockPath);
     return resolutionFromLock(pip, 'lock');
   }
   const finder = new Finder({ http, indexUrls, findLinks, target: opts.target, cacheDir: opts.cacheDir });
