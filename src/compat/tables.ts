@@ -45,6 +45,8 @@ export interface CudaImageTable {
   ubuntuPreference: string[];
   /** CUDA (major.minor) for gpu models that name no framework and no build.cuda. */
   defaultCuda: string;
+  defaultCudaWhy: string;
+  ubuntuPreferenceWhy: string;
   images: CudaImageRow[];
 }
 
