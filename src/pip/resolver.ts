@@ -98,7 +98,7 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
   const describeReq = (r: Req): string => {
     const spec = r.url ? ` @ ${r.url}` : r.specifier || ' (any version)';
     if (r.constraint) return `constraint ${r.name}${spec} (${r.from})`;
-    if (r.root) return `you asked for ${r.name}${spec} (${r.from})`;
+    if (r.root) return `you ${/^===?[^,]+$/.test(r.specifier) ? 'pinned' : 'asked for'} ${r.name}${spec} (${r.from})`;
     return `${r.from} requires ${r.name}${r.specifier || ' (any version)'}`;
   };
 
@@ -186,7 +186,9 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
     if (!cands.length) {
       const culprits = new Set<string>([r.key]);
       for (const f of filters) if (f.fromKey) for (const k of [f.fromKey, ...(state.get(f.fromKey)?.cause ?? [])]) culprits.add(k);
-      const uniq = [...new Map(filters.map((f) => [describeReq(f), f])).keys()];
+      // Dependencies first, then the user's own lines: "torch==2.1.0 requires triton==2.1.0; you pinned triton==2.3.0".
+      const ordered = [...filters.filter((f) => !f.root), ...filters.filter((f) => f.root)];
+      const uniq = [...new Map(ordered.map((f) => [describeReq(f), f])).keys()];
       return {
         message: `no version of ${r.name} satisfies: ${uniq.join('; ')}${available.length ? ` (versions with a wheel for the target: ${available.slice(0, 8).join(', ')}${available.length > 8 ? ', …' : ''})` : ''}`,
         culprits,
