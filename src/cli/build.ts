@@ -1,6 +1,9 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { NotImplementedError } from '../errors.js';
-import { fileOption, type GlobalOptions } from './common.js';
+import { formatPlan } from '../plan/format.js';
+import { planForProject } from '../plan/from-project.js';
+import { type PlanOptions, planOptionsFrom } from '../plan/options.js';
+import { cogtsVersion, fileOption, type GlobalOptions } from './common.js';
 
 export interface BuildArgs extends GlobalOptions {
   file: string;
@@ -19,6 +22,12 @@ export interface BuildArgs extends GlobalOptions {
   extraIndexUrl: string[];
   aptMirror: string[];
   locked: boolean;
+  cudaVariant?: 'base' | 'runtime' | 'devel';
+}
+
+/** The build flags plus COGTS_REGISTRY_MIRRORS / COGTS_CACHE_DIR, parsed and checked. */
+export function buildPlanOptions(args: BuildArgs, env: NodeJS.ProcessEnv = process.env): PlanOptions {
+  return planOptionsFrom(args, env, cogtsVersion());
 }
 
 function builder(y: Argv) {
@@ -65,14 +74,29 @@ function builder(y: Argv) {
       type: 'boolean',
       default: false,
       describe: 'Fail instead of resolving anew if cogts.lock is stale',
-    });
+    })
+    .option('cuda-variant', {
+      choices: ['base', 'runtime', 'devel'] as const,
+      describe: 'Force the nvidia/cuda image flavour (default: the smallest that works; see --dry-run)',
+    })
+    .example('$0 build --dry-run', 'Show what would be built, and why, without network access')
+    .example('$0 build --dry-run --json', 'The same plan as JSON')
+    .example('$0 build -t r8.im/me/model --push 127.0.0.1:5000/me/model:1', 'Build and push')
+    .epilog(
+      'Environment: COGTS_REGISTRY_MIRRORS (HOST=URL,…; --registry-mirror adds to it), COGTS_CACHE_DIR (cache folder; --cache-dir wins).',
+    );
 }
 
 export const buildCommand: CommandModule<GlobalOptions, BuildArgs> = {
   command: 'build',
   describe: 'Build the model in this folder into an OCI image, without a Docker daemon',
   builder: builder as unknown as CommandModule<GlobalOptions, BuildArgs>['builder'],
-  handler: async (_args: ArgumentsCamelCase<BuildArgs>) => {
-    throw new NotImplementedError('cogts build', 2);
+  handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
+    const plan = await planForProject(args.file, buildPlanOptions(args));
+    if (!args.dryRun) {
+      // Executing the plan (layers, image, push) lands with the OCI issue's integration.
+      throw new NotImplementedError('cogts build without --dry-run', 3);
+    }
+    process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
   },
 };

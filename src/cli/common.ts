@@ -1,4 +1,13 @@
+import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
+
+/** The package version (package.json next to dist/ or src/). */
+export function cogtsVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 /** Options every command accepts (registered once on the root parser). */
 export interface GlobalOptions {

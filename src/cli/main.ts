@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CogtsError, NotImplementedError } from '../errors.js';
 import { buildCommand } from './build.js';
-import { globalOptions } from './common.js';
+import { cogtsVersion, globalOptions } from './common.js';
 import { initCommand } from './init.js';
 import { inspectCommand } from './inspect.js';
 import { lockCommand } from './lock.js';
@@ -11,12 +10,7 @@ import { loginCommand } from './login.js';
 import { predictCommand } from './predict.js';
 import { serveCommand } from './serve.js';
 
-export function cogtsVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
+export { cogtsVersion };
 
 /** Exit codes: 0 ok, 1 a reported error (bad input, registry refused…), 2 usage / not implemented. */
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
