@@ -86,7 +86,7 @@ class SharedZip {
 export async function planWheel(wheelPath: string, pkg: { key: string; filename: string; version: string }, layout: WheelLayout): Promise<InstalledWheel> {
   const where = pkg.filename;
   const L = layoutPaths(layout);
-  const z = await openZip(wheelPath);
+  const z = await openZip(wheelPath, pkg.filename);
   try {
     const files = z.entries.filter((e) => !e.fileName.endsWith('/'));
     const names = files.map((e) => safeMember(e.fileName, where));

@@ -15,21 +15,28 @@ export interface ZipHandle {
   close(): void;
 }
 
-export function openZip(path: string): Promise<ZipHandle> {
+/** `shown` names the wheel in messages (the cache path means nothing to a user). */
+export function openZip(path: string, shown = path): Promise<ZipHandle> {
   return new Promise((resolve, reject) => {
     yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true }, (err, zf) => {
-      if (err || !zf) return reject(new CogtsError('E_PIP_WHEEL', `${path} is not a readable zip/wheel: ${err?.message}`, { cause: err }));
+      if (err || !zf) return reject(new CogtsError('E_PIP_WHEEL', `${shown} is not a readable zip/wheel: ${err?.message}`, { cause: err }));
       const entries: yauzl.Entry[] = [];
       zf.on('entry', (e: yauzl.Entry) => {
         entries.push(e);
         zf.readEntry();
       });
-      zf.on('error', (e: Error) => reject(new CogtsError('E_PIP_WHEEL', `${path}: corrupt zip: ${e.message}`, { cause: e })));
+      zf.on('error', (e: Error) => {
+        zf.close();
+        // yauzl itself refuses absolute and "../" member names: that is a zip-slip attempt, not corruption.
+        const slip = /^(invalid relative path|absolute path): (.*)$/.exec(e.message);
+        if (slip) reject(new CogtsError('E_PIP_WHEEL_UNSAFE_PATH', `${shown}: member "${slip[2]}" has an absolute or escaping path; refusing to install`, { cause: e }));
+        else reject(new CogtsError('E_PIP_WHEEL', `${shown}: corrupt zip: ${e.message}`, { cause: e }));
+      });
       zf.on('end', () =>
         resolve({
           entries,
           open: (entry) =>
-            new Promise((res, rej) => zf.openReadStream(entry, (e, s) => (e || !s ? rej(new CogtsError('E_PIP_WHEEL', `${path}: cannot read ${entry.fileName}: ${e?.message}`, { cause: e })) : res(s)))),
+            new Promise((res, rej) => zf.openReadStream(entry, (e, s) => (e || !s ? rej(new CogtsError('E_PIP_WHEEL', `${shown}: cannot read ${entry.fileName}: ${e?.message}`, { cause: e })) : res(s)))),
           close: () => zf.close(),
         }),
       );

@@ -104,7 +104,7 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
             url: `../../files/${e.f}`,
             hashes: e.hash ? { sha256: e.hash } : {},
             'requires-python': o.requiresPython?.[e.f] ?? null,
-            yanked: o.yanked?.[e.f] ?? false,
+            yanked: o.yanked?.[e.f] === undefined ? false : o.yanked[e.f] || true,
             ...(e.meta ? { 'core-metadata': { sha256: e.meta } } : {}),
           })),
         };
