@@ -2,6 +2,8 @@
  * Public API of the Python-packages source: resolve requirements for the image's Python (without
  * running any Python), lock the result, and turn it into LayerEntry groups. See README.md.
  */
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CogtsError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { Finder } from './finder.js';
@@ -85,17 +87,30 @@ export async function loadRequirements(input: RequirementsInput | RequirementsIn
   return set;
 }
 
+/** pip accepts plain paths for indexes and find-links; everything below speaks URLs. */
+function asUrl(v: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
+    try {
+      new URL(v);
+    } catch {
+      throw new CogtsError('E_PIP_INDEX', `"${v}" is not a valid index or find-links URL`);
+    }
+    return v;
+  }
+  return pathToFileURL(resolvePath(v)).href;
+}
+
 function splitEnvList(v: string | undefined): string[] {
   return (v ?? '').split(/\s+/).filter(Boolean);
 }
 
 /** Effective index list: explicit options > requirements file > PIP_* env > PyPI. */
 export function effectiveIndexes(set: RequirementSet, opt: PythonIndexes | undefined, env: Record<string, string | undefined>): { indexUrls: string[]; findLinks: string[] } {
-  const primary = opt?.indexUrl ?? set.indexUrl ?? env.PIP_INDEX_URL ?? PYPI_SIMPLE;
+  const primary = opt?.indexUrl || set.indexUrl || env.PIP_INDEX_URL || PYPI_SIMPLE;
   const extras = [...(opt?.extraIndexUrls ?? []), ...set.extraIndexUrls, ...splitEnvList(env.PIP_EXTRA_INDEX_URL)];
   const indexUrls = set.noIndex ? [] : [...new Set([primary, ...extras])];
-  const findLinks = [...new Set([...(opt?.findLinks ?? []), ...set.findLinks, ...splitEnvList(env.PIP_FIND_LINKS)])];
-  return { indexUrls, findLinks };
+  const findLinks = [...new Set([...(opt?.findLinks ?? []), ...set.findLinks, ...splitEnvList(env.PIP_FIND_LINKS)].map(asUrl))];
+  return { indexUrls: indexUrls.map(asUrl), findLinks };
 }
 
 export async function resolvePython(opts: ResolvePythonOptions): Promise<Resolution> {
