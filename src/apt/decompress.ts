@@ -56,7 +56,16 @@ export function decompress(input: Readable, kind: Compression): Readable {
     }
     case 'xz': {
       const web = Readable.toWeb(input) as unknown as globalThis.ReadableStream<Uint8Array>;
-      return Readable.fromWeb(new xz.XzReadableStream(web) as unknown as WebReadableStream<Uint8Array>);
+      const out = Readable.fromWeb(new xz.XzReadableStream(web) as unknown as WebReadableStream<Uint8Array>);
+      // The WASM decoder hands out views of its own memory and reuses them: copy each chunk before
+      // anything downstream (tar parser, async file writes) holds on to it.
+      return out.pipe(
+        new Transform({
+          transform(chunk: Uint8Array, _e, cb) {
+            cb(null, Buffer.from(chunk));
+          },
+        }),
+      );
     }
   }
 }

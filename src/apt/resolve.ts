@@ -18,13 +18,19 @@ export function buildUniverse(records: PackageRecord[], arch: string): Universe 
   for (const r of records) {
     if (r.arch !== arch && r.arch !== 'all') continue;
     let list = byName.get(r.name);
-    if (!list) byName.set(r.name, (list = []));
+    if (!list) {
+      list = [];
+      byName.set(r.name, list);
+    }
     // The same version from two suites (bookworm and bookworm-updates): keep the first seen.
     if (!list.some((x) => x.version === r.version)) list.push(r);
     for (const g of parseRelations(r.provides, `Provides of ${r.name}`))
       for (const a of g) {
         let pl = providers.get(a.name);
-        if (!pl) providers.set(a.name, (pl = []));
+        if (!pl) {
+          pl = [];
+          providers.set(a.name, pl);
+        }
         pl.push(a.version ? { rec: r, version: a.version } : { rec: r });
       }
   }
