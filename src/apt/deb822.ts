@@ -47,7 +47,7 @@ export function formatStanza(s: Stanza): string {
   let out = '';
   for (const [k, v] of s) {
     const lines = v.split('\n');
-    out += `${k}: ${lines[0]}\n`;
+    out += lines[0] ? `${k}: ${lines[0]}\n` : `${k}:\n`;
     for (const l of lines.slice(1)) out += ` ${l}\n`;
   }
   return out;
