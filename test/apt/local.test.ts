@@ -98,7 +98,7 @@ test('resolves versions, Provides, skips satisfied base packages; installs a lay
   assert.match(status, /Conffiles:\n \/etc\/hello\.conf [0-9a-f]{32}\n/);
   assert.match(
     status,
-    /Package: base-lib\nStatus: install ok installed\n[^]*Version: 1\.8/,
+    /Package: base-lib\nStatus: install ok installed\n[\s\S]*Version: 1\.8/,
     'base package kept, not upgraded',
   );
   assert.ok(existsSync(join(dir, 'var/lib/dpkg/info/libhello1:amd64.list')), 'Multi-Arch: same info name');
@@ -159,7 +159,7 @@ test('unsatisfiable dependency prints the chain', async () => {
 
 test('InRelease: unsigned, tampered, signed by an unknown key → E_APT_SIGNATURE', async () => {
   const good = readFileSync(join(repo.root, 'dists/test/InRelease'), 'utf8');
-  const plain = good.replace(/^[^]*?\n\n/, '').replace(/-----BEGIN PGP SIGNATURE-----[^]*$/, '');
+  const plain = good.replace(/^[\s\S]*?\n\n/, '').replace(/-----BEGIN PGP SIGNATURE-----[\s\S]*$/, '');
   const cases: [string, Buffer][] = [
     ['unsigned', Buffer.from(plain)],
     ['tampered', Buffer.from(good.replace('Origin: cogts-test', 'Origin: cogts-evil'))],
