@@ -167,7 +167,7 @@ export class HttpClient {
 
   /** Bytes [start, end] (inclusive) or, with start < 0, the last -start bytes. undefined = no range support. */
   async getRange(url: string, start: number, end?: number): Promise<{ data: Buffer; total: number } | undefined> {
-    if (url.startsWith('file:')) return undefined;
+    if (url.startsWith('file:') || !(await this.rangesSupported(url))) return undefined;
     const range = start < 0 ? `bytes=${start}` : `bytes=${start}-${end ?? ''}`;
     const res = await this.doFetch(url, { range, 'accept-encoding': 'identity' });
     if (res.status !== 206) {
@@ -178,6 +178,35 @@ export class HttpClient {
     const data = Buffer.from(await res.arrayBuffer());
     this.stats.bytes += data.length;
     return { data, total: cr ? Number(cr[1]) : -1 };
+  }
+
+  private readonly rangeOrigins = new Map<string, Promise<boolean>>();
+
+  /**
+   * One HEAD per origin: does it advertise `Accept-Ranges: bytes`? Asking with a Range GET instead and
+   * abandoning a 200 body trips undici on close-delimited HTTP/1.0 servers (python -m http.server).
+   */
+  private rangesSupported(url: string): Promise<boolean> {
+    const origin = new URL(url).origin;
+    let p = this.rangeOrigins.get(origin);
+    if (!p) {
+      p = (async () => {
+        const u = new URL(url);
+        const clean = new URL(url);
+        clean.username = '';
+        clean.password = '';
+        this.stats.requests++;
+        try {
+          const res = await fetch(clean.href, { method: 'HEAD', headers: await this.authHeader(u), dispatcher: this.agent });
+          await res.arrayBuffer();
+          return res.ok && /bytes/i.test(res.headers.get('accept-ranges') ?? '');
+        } catch {
+          return false;
+        }
+      })();
+      this.rangeOrigins.set(origin, p);
+    }
+    return p;
   }
 
   /**
@@ -193,13 +222,8 @@ export class HttpClient {
     if (url.startsWith('file:')) {
       src = createReadStream(fileURLToPath(url));
     } else {
-      const res = await this.doFetch(url, {});
-      if (res.status !== 200 || !res.body) {
-        await res.body?.cancel();
-        throw new CogtsError('E_PIP_HTTP', `download of ${redactUrl(url)} answered ${res.status}`);
-      }
+      src = await this.nodeGet(url);
       this.stats.downloads++;
-      src = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
     }
     src.on('data', (c: Buffer) => {
       hash.update(c);
@@ -221,6 +245,33 @@ export class HttpClient {
     }
     await rename(tmp, dest);
     return { sha256, size };
+  }
+
+  /**
+   * Large bodies go through node:http(s), not undici: undici 7 (≤ 7.30.2) crashes with an uncatchable
+   * assertion when an HTTP/1.0 server (python -m http.server, the documented way to serve the local
+   * wheel store) closes the socket while the body is paused by backpressure (nodejs/undici#5360,
+   * fixed only in later majors). Node's client pauses the socket instead, keeping memory bounded.
+   */
+  private async nodeGet(url: string, redirects = 5): Promise<Readable> {
+    const u = new URL(url);
+    const mod = u.protocol === 'https:' ? await import('node:https') : await import('node:http');
+    const headers = await this.authHeader(u);
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = mod.get({ protocol: u.protocol, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers }, resolve);
+      req.on('error', (e) => reject(new CogtsError('E_PIP_HTTP', `download of ${redactUrl(url)} failed: ${e.message}`, { cause: e })));
+    });
+    this.stats.requests++;
+    const status = res.statusCode ?? 0;
+    if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
+      res.resume();
+      return this.nodeGet(new URL(res.headers.location, url).href, redirects - 1);
+    }
+    if (status !== 200) {
+      res.resume();
+      throw new CogtsError(status === 401 || status === 403 ? 'E_PIP_AUTH' : 'E_PIP_HTTP', `download of ${redactUrl(url)} answered ${status}`);
+    }
+    return res;
   }
 
   async close(): Promise<void> {

@@ -142,6 +142,7 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
           return 206;
         }
       }
+      if (o.ranges !== false) res.setHeader('accept-ranges', 'bytes');
       return send(res, req, 200, 'application/octet-stream', readFileSync(path));
     }
     return send(res, req, 404, 'text/plain', 'not found');
