@@ -164,11 +164,12 @@ function toProblem(e: ErrorObject, all: ErrorObject[], file: string, loc: Source
       };
     }
     case 'not':
+      // Point at `predict:`, the key to delete.
       return {
-        ...at([]),
-        field: 'run',
+        ...at(['predict'], true),
+        field: 'predict',
         message: 'both run and predict are set; predict is the older name of run',
-        suggestion: 'keep only run:',
+        suggestion: 'delete predict: and keep run:',
       };
     case 'minItems':
       return {

@@ -368,6 +368,15 @@ const cases: Case[] = [
     base: cpuBase,
     lines: ['tensorflow==2.15.0'],
   },
+  {
+    name: 'tf 2.15 + torch 2.1.0 on GPU → tensorflow image, torch build on the same CUDA major',
+    gpu: true,
+    python: '3.11',
+    reqs: ['tensorflow==2.15.0', 'torch==2.1.0'],
+    base: /cuda:12\.2\.2-cudnn8-runtime-/,
+    index: whl('cu121'),
+    lines: ['tensorflow==2.15.0', 'torch==2.1.0+cu121'],
+  },
   { name: 'default Python when none is given', gpu: false, python: undefined, reqs: [], base: cpuBase },
   // --- conflicts -----------------------------------------------------------------------------
   {

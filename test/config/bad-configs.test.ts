@@ -102,7 +102,12 @@ const cases: Record<string, Expect[]> = {
     { at: '3:10', field: 'predict', says: ['expected "file.py:Name"'], suggests: 'predict.py:Predictor' },
   ],
   'run-and-predict': [
-    { at: '1:1', field: 'run', says: ['both run and predict are set'], suggests: 'keep only run:' },
+    {
+      at: '4:1',
+      field: 'predict',
+      says: ['both run and predict are set'],
+      suggests: 'delete predict: and keep run:',
+    },
   ],
   'env-path': [{ at: '5:5', field: 'environment[1]', says: ['PATH cannot be set here'] }],
   'env-cuda-prefix': [
