@@ -94,7 +94,9 @@ export function resolveToolchain(
   if (tf) toolchain.tensorflow = tf.choice;
 
   const rewrites = new Map<Requirement, Rewrite>();
-  if (gpu) {
+  // With --base-image the user owns the image: no nvidia/cuda lookup (which could fail for a CUDA
+  // cogts has no image of), but the framework builds above still follow build.cuda.
+  if (gpu && !options.baseImage) {
     const { tfAndCuda } = chooseGpuImage(
       toolchain,
       config,
@@ -149,7 +151,9 @@ function choosePython(config: Config, tables: CompatTables, notes: string[]): To
       hint: `use one of ${tables.python.versions.map((v) => v.minor).join(', ')}`,
     });
   }
-  if (row.endOfLife < '2026-11') notes.push(`Python ${minor} reached end of life in ${row.endOfLife}`);
+  // Compared with the table's own date, not the clock, so that resolution stays a pure function.
+  if (row.endOfLife <= tables.python.asOf)
+    notes.push(`Python ${minor} reached end of life in ${row.endOfLife}`);
   return {
     version,
     minor,

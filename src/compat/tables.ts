@@ -15,6 +15,8 @@ export interface PythonVersionRow {
 
 export interface PythonTable {
   source: string;
+  /** "YYYY-MM" the table was last reviewed; end-of-life notes compare against it. */
+  asOf: string;
   /** Minor version used when cog.yaml names none. */
   default: string;
   defaultWhy: string;

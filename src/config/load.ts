@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { load, YAML11_SCHEMA, YAMLException } from 'js-yaml';
 import { CogtsError } from '../errors.js';
 import { SourceLocator } from './locate.js';
@@ -24,14 +24,14 @@ export async function loadConfig(file: string): Promise<Config> {
     text = await readFile(abs, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CogtsError(
-      'E_CONFIG',
-      `cannot read ${shown}: ${code === 'ENOENT' ? 'no such file' : String(err)}`,
-      {
-        hint: code === 'ENOENT' ? 'run `cogts init` to create one, or point at it with -f/--file' : undefined,
-        cause: err,
-      },
-    );
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : String(err);
+    const hint =
+      code === 'ENOENT'
+        ? 'run `cogts init` to create one, or point at it with -f/--file'
+        : code === 'EISDIR'
+          ? `pass the cog.yaml inside it: -f ${join(file, 'cog.yaml')}`
+          : undefined;
+    throw new CogtsError('E_CONFIG', `cannot read ${shown}: ${why}`, { hint, cause: err });
   }
   return parseConfig(text, abs, shown);
 }

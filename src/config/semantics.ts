@@ -19,10 +19,19 @@ export interface SemanticContext {
 
 /**
  * Names the runtime or the base image must own: overriding them breaks Python, CUDA or the
- * server. Cog keeps a similar deny-list (cog-api.md, "Details of the current Cog runtime").
+ * server. Cog keeps a deny-list of the same kind (cog-api.md, "Details of the current Cog
+ * runtime"); COG_* includes the settings cogts derives from cog.yaml (COG_MAX_CONCURRENCY).
  */
-const deniedEnvNames = ['PATH', 'LD_LIBRARY_PATH', 'LD_PRELOAD', 'PYTHONPATH', 'PYTHONHOME', 'VIRTUAL_ENV'];
-const deniedEnvPrefixes = ['CUDA_', 'NVIDIA_', 'COG_', 'COGTS_', 'R8_'];
+const deniedEnvNames = [
+  'PATH',
+  'LD_LIBRARY_PATH',
+  'LD_PRELOAD',
+  'LIBRARY_PATH',
+  'PYTHONPATH',
+  'PYTHONHOME',
+  'VIRTUAL_ENV',
+];
+const deniedEnvPrefixes = ['CUDA_', 'NVIDIA_', 'NV_', 'COG_', 'COGTS_', 'R8_', 'REPLICATE_'];
 
 export function semanticProblems(ctx: SemanticContext): ConfigProblem[] {
   const problems: ConfigProblem[] = [];

@@ -325,6 +325,16 @@ const cases: Case[] = [
     base: /^127\.0\.0\.1:5000\/my\/base:1$/,
     index: whl('cu121'),
   },
+  {
+    name: '--base-image with a CUDA cogts has no image for still resolves the torch build',
+    gpu: true,
+    python: '3.11',
+    reqs: ['torch==2.6.0'],
+    build: { cuda: '12.7' },
+    options: { baseImage: 'ghcr.io/me/cuda:12.7' },
+    base: /^ghcr\.io\/me\/cuda:12\.7$/,
+    index: whl('cu126'),
+  },
   // --- tensorflow ----------------------------------------------------------------------------
   {
     name: 'tf 2.15 gpu → cudnn8 runtime CUDA 12.2',
