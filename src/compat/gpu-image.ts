@@ -76,7 +76,8 @@ export function chooseGpuImage(
   tc.cudaVariantWhy = why;
   tc.baseImage = {
     ref: imageRef(imgs, row),
-    why: `CUDA ${row.cuda} from ${cudaWhy}; ${row.cudnn ? `cuDNN ${row.cudnn} ` : ''}${variant} flavour because ${why}; Ubuntu ${row.ubuntu} is the preferred Ubuntu for it`,
+    // The flavour's reasoning is in cudaVariantWhy; this says where the version and Ubuntu came from.
+    why: `CUDA ${row.cuda} from ${cudaWhy}; ${row.cudnn ? `cuDNN ${row.cudnn}, ` : ''}${variant} flavour (see GPU); Ubuntu ${row.ubuntu}, the preferred Ubuntu published for it`,
     chosenBy: 'compat',
   };
   return { tfAndCuda };

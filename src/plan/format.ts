@@ -8,13 +8,13 @@ export function formatPlan(plan: BuildPlan): string {
   line(`Build plan for ${plan.configFile} (cogts ${plan.cogtsVersion}, ${platformText(plan)})`);
   line();
   line(`Base image   ${plan.base.ref}`);
-  line(`             ${plan.base.why}`);
+  for (const l of wrap(plan.base.why, 100 - 13)) line(`             ${l}`);
   line(`Python       ${t.python.version} (${t.python.why})`);
   if (t.gpu) {
     line(
       `GPU          CUDA ${t.cuda ?? '(from --base-image)'}${t.cudnn ? `, cuDNN ${t.cudnn}` : ''}${t.cudaVariant ? `, ${t.cudaVariant} image` : ''}`,
     );
-    if (t.cudaVariantWhy) line(`             ${t.cudaVariantWhy}`);
+    if (t.cudaVariantWhy) for (const l of wrap(t.cudaVariantWhy, 100 - 13)) line(`             ${l}`);
   } else {
     line('GPU          no (build.gpu is false)');
   }
@@ -60,6 +60,22 @@ export function formatPlan(plan: BuildPlan): string {
     for (const n of plan.notes) line(`note: ${n}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Greedy word wrap, so explanations stay readable in an 100-column terminal. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/)) {
+    if (current && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = word;
+    } else {
+      current = current ? `${current} ${word}` : word;
+    }
+  }
+  if (current) lines.push(current);
+  return lines;
 }
 
 function platformText(plan: BuildPlan): string {
