@@ -52,10 +52,14 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
     }
     return h;
   };
+  const metaCache = new Map<string, Buffer>();
   const metadataOf = (f: string): Buffer => {
+    const hit = metaCache.get(f);
+    if (hit) return hit;
     // Read the METADATA member with Python's zipfile: an independent reader from the one under test.
     const r = spawnSync('python3', ['-c', 'import sys,zipfile;z=zipfile.ZipFile(sys.argv[1]);n=[x for x in z.namelist() if x.endswith(".dist-info/METADATA")][0];sys.stdout.buffer.write(z.read(n))', join(o.dir, f)]);
     if (r.status !== 0) throw new Error(`cannot read METADATA of ${f}: ${r.stderr}`);
+    metaCache.set(f, r.stdout);
     return r.stdout;
   };
   const requests: PyIndex['requests'] = [];
