@@ -157,7 +157,8 @@ export function createApp(ctx: AppContext): express.Express {
     p.on('output', onOutput).on('log', onLog).on('metric', onMetric);
     p.once('completed', onCompleted);
     if (p.done) onCompleted(p.snapshot());
-    req.on('close', () => {
+    // res 'close' (not req's, which fires once the body is read) tells a client disconnect.
+    res.on('close', () => {
       p.off('output', onOutput).off('log', onLog).off('metric', onMetric).off('completed', onCompleted);
       // A streaming client that goes away no longer wants the work (only the one that started it).
       if (owner && !p.done && !res.writableFinished) service.cancel(p.id);

@@ -70,8 +70,10 @@ export const COGTS_VERSION = '0.1.0';
 export function defaultCogPackageDir(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'src', 'python');
-    if (existsSync(join(candidate, 'cog', 'runner.py'))) return candidate;
+    // A checkout (src/python) or an installed runtime laid out as <root>/server.mjs + <root>/python.
+    for (const candidate of [join(dir, 'src', 'python'), join(dir, 'python')]) {
+      if (existsSync(join(candidate, 'cog', 'runner.py'))) return candidate;
+    }
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
