@@ -175,7 +175,7 @@ function parseLineRequirement(text: string, baseDir: string): Requirement {
   const head = markerIdx >= 0 ? text.slice(0, markerIdx) : text;
   const tail = markerIdx >= 0 ? text.slice(markerIdx) : '';
   const isUrl = /^[a-z+]+:\/\//.test(head);
-  const isPath = head.startsWith('.') || head.startsWith('/') || head.endsWith('.whl');
+  const isPath = !head.includes('@') && (head.startsWith('.') || head.startsWith('/') || head.endsWith('.whl'));
   if (isUrl || isPath) {
     const url = isUrl ? head : pathToFileURL(resolve(baseDir, head)).href;
     const base = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');

@@ -115,7 +115,7 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
     }
   };
 
-  const depsOf = async (cand: Candidate, name: string, extras: Iterable<string>, only?: Set<string>): Promise<Req[]> => {
+  const depsOf = async (cand: Candidate, extras: Iterable<string>, only?: Set<string>): Promise<Req[]> => {
     const meta = await finder.metadata(cand);
     const from = `${meta.name}==${cand.version}`;
     const out: Req[] = [];
@@ -128,7 +128,6 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
       if (d.url) q.url = d.url;
       out.push(q);
     }
-    void name;
     return out;
   };
 
@@ -147,7 +146,7 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
         const next = new Map(state);
         const np: Pin = { ...pin, extras: new Set([...pin.extras, ...newExtras]) };
         next.set(r.key, np);
-        const more = await depsOf(pin.cand, pin.name, [], new Set(newExtras));
+        const more = await depsOf(pin.cand, [], new Set(newExtras));
         for (const d of more) np.deps.add(d.key);
         return step(next, [...pending.slice(i + 1), ...more]);
       }
@@ -180,6 +179,14 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
           (c.file.yanked === false || pinnedExactly(c.version)) &&
           (!allowed || !c.file.sha256 || allowed.includes(c.file.sha256)),
       );
+      if (!cands.length && allowed) {
+        const byVersion = listing.candidates.filter((c) => filters.every((f) => versionMatches(c.version, f.specifier, req.pre)));
+        if (byVersion.length) {
+          throw new CogtsError('E_PIP_HASH_MISMATCH', `hash mismatch for ${r.name}: ${byVersion.map((c) => `${c.file.filename} has sha256 ${c.file.sha256}`).join(', ')}; ${rootFilters.get(r.key)?.[0]?.from ?? 'the requirement'} allows only ${allowed.join(', ')}`, {
+            hint: 'the file on the index changed or the --hash is wrong; update the hash only if you trust the new file',
+          });
+        }
+      }
       const pref = req.preferred?.get(r.key);
       if (pref) cands.sort((a, b) => (a.version === pref ? -1 : b.version === pref ? 1 : 0));
     }
@@ -203,7 +210,7 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
         continue;
       }
       const extras = new Set(sameKey.flatMap((x) => x.extras));
-      const deps = await depsOf(cand, r.name, extras);
+      const deps = await depsOf(cand, extras);
       const cause = new Set<string>();
       for (const s of sameKey) if (s.fromKey) for (const k of [s.fromKey, ...(state.get(s.fromKey)?.cause ?? [])]) cause.add(k);
       const next = new Map(state);

@@ -36,7 +36,7 @@ for (const [label, o] of flavours) {
       if (o.pep658) assert.ok((via.metadata_pep658 ?? 0) > 0, 'PEP 658 metadata used');
       else if (o.ranges !== false) assert.ok((via.metadata_range ?? 0) > 0, 'range reads used');
       else assert.ok((via.metadata_wheel ?? 0) > 0);
-      if (o.ranges !== false) assert.equal(idx.requests.filter((q) => q.url.includes('/files/') && !q.range && !q.url.endsWith('.metadata')).length, 0, 'no whole wheel downloaded to learn dependencies');
+      if (o.ranges !== false) assert.equal(idx.requests.filter((q) => q.method === 'GET' && q.url.includes('/files/') && !q.range && !q.url.endsWith('.metadata')).length, 0, 'no whole wheel downloaded to learn dependencies');
     });
 
     test('a yanked version is used when pinned exactly; --pre admits pre-releases', async () => {
@@ -73,9 +73,16 @@ describe('resolution errors', () => {
   test('a missing constraints file is named', () => fails('beta\n-c c.txt\n', 'E_PIP_REQUIREMENT', /requirements\.txt:2: cannot read included file c\.txt/));
   test('an index answering garbage', () => fails('broken\n', 'E_PIP_INDEX', /is not a PEP 503\/691 page \(starts with "upstream connect error/));
   test('hash-checking mode', async () => {
-    await fails(`beta==1.5 --hash=sha256:${'0'.repeat(64)}\n`, 'E_PIP_CONFLICT', /beta/);
+    await fails(`beta==1.5 --hash=sha256:${'0'.repeat(64)}\n`, 'E_PIP_HASH_MISMATCH', /hash mismatch for beta: beta-1\.5-py3-none-any\.whl has sha256 [0-9a-f]{64}; .*requirements\.txt:1 allows only 0{64}/);
     await fails(`beta==1.5 --hash=sha256:${'0'.repeat(64)}\ngamma==1.0\n`, 'E_PIP_HASH_REQUIRED', /requirements\.txt:2.*gamma/);
-    await fails(`alpha==1.0 --hash=sha256:${'0'.repeat(64)}\n`, 'E_PIP_CONFLICT', /alpha/);
+    await fails(`alpha==1.0 --hash=sha256:${'0'.repeat(64)}\n`, 'E_PIP_HASH_MISMATCH', /alpha/);
+  });
+  test('local wheel files and direct URLs', async () => {
+    const dir = await fixtureWheels();
+    const r = await resolveWith(idx, `${join(dir, 'gamma-1.0-py3-none-any.whl')}\nbeta @ ${idx.filesUrl}beta-1.0-py3-none-any.whl\n`);
+    assert.deepEqual(pins(r), ['beta==1.0', 'gamma==1.0']);
+    assert.ok(r.packages[1]?.url.startsWith('file://'));
+    await fails(`${join(dir, 'winonly-1.0-cp311-cp311-win_amd64.whl')}\n`, 'E_PIP_NO_WHEEL', /win_amd64/);
   });
   test('requires-python from metadata when the index does not say', async () => {
     // This index has no data-requires-python; oldpy 2.0's METADATA says <3.8.
