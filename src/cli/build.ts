@@ -23,6 +23,7 @@ export interface BuildArgs extends GlobalOptions {
   aptMirror: string[];
   locked: boolean;
   cudaVariant?: 'base' | 'runtime' | 'devel';
+  torchIndex?: string;
 }
 
 /** The build flags plus COGTS_REGISTRY_MIRRORS / COGTS_CACHE_DIR, parsed and checked. */
@@ -75,6 +76,11 @@ function builder(y: Argv) {
       default: false,
       describe: 'Fail instead of resolving anew if cogts.lock is stale',
     })
+    .option('torch-index', {
+      type: 'string',
+      describe:
+        'Base URL of the per-build torch wheel indexes (default https://download.pytorch.org/whl; a mirror with the same cu121/cpu folders; "none" to add none; env COGTS_TORCH_INDEX)',
+    })
     .option('cuda-variant', {
       choices: ['base', 'runtime', 'devel'] as const,
       describe: 'Force the nvidia/cuda image flavour (default: the smallest that works; see --dry-run)',
@@ -83,7 +89,7 @@ function builder(y: Argv) {
     .example('$0 build --dry-run --json', 'The same plan as JSON')
     .example('$0 build -t r8.im/me/model --push 127.0.0.1:5000/me/model:1', 'Build and push')
     .epilog(
-      'Environment: COGTS_REGISTRY_MIRRORS (HOST=URL,…; --registry-mirror adds to it), COGTS_CACHE_DIR (cache folder; --cache-dir wins).',
+      'Environment: COGTS_REGISTRY_MIRRORS (HOST=URL,…; --registry-mirror adds to it), COGTS_CACHE_DIR (cache folder; --cache-dir wins), COGTS_TORCH_INDEX (--torch-index wins).',
     );
 }
 

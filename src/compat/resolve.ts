@@ -69,6 +69,7 @@ export function resolveToolchain(
         gpu,
         requestedCuda ?? tf?.release?.cuda,
         userIndexes,
+        torchIndexTemplate(options, tables),
       )
     : undefined;
   if (tf && requestedCuda && tf.release && !sameMinor(requestedCuda, tf.release.cuda)) {
@@ -121,7 +122,13 @@ export function resolveToolchain(
   }
 
   // Pins: exact torch pins get the build's local label so the resolver takes the intended wheel.
-  if (torch?.choice.build && torchReq) {
+  if (torch && torchReq && torch.indexUrl === undefined) {
+    notes.push(
+      `torch wheels come from the configured indexes only (--torch-index none): they must hold the ${torch.choice.build} build`,
+    );
+    if (torch.release) pairCompanions(pins, torch.release, rewrites);
+  }
+  if (torch?.choice.build && torchReq && torch.indexUrl !== undefined) {
     const index = torch.indexUrl;
     toolchain.torchIndexUrl = index;
     if (!userIndexes.includes(index)) toolchain.extraIndexUrls.push(index);
@@ -164,7 +171,19 @@ function choosePython(config: Config, tables: CompatTables, notes: string[]): To
 interface TorchDecision {
   choice: FrameworkChoice;
   release?: TorchRelease;
-  indexUrl: string;
+  /** Absent with `--torch-index none`. */
+  indexUrl?: string;
+}
+
+/**
+ * Where torch's per-build indexes live: `{variant}` becomes cu121/cpu. Default from the table
+ * (download.pytorch.org); `--torch-index URL` points at a mirror with the same layout; `none`
+ * adds no index (the user's own indexes hold the right build).
+ */
+function torchIndexTemplate(options: ToolchainOptions, tables: CompatTables): string | null {
+  if (options.torchIndex === 'none') return null;
+  if (options.torchIndex) return `${options.torchIndex.replace(/\/+$/, '')}/{variant}`;
+  return tables.torch.indexUrlTemplate;
 }
 
 function chooseTorch(
@@ -174,12 +193,13 @@ function chooseTorch(
   gpu: boolean,
   wantedCuda: string | undefined,
   userIndexes: string[],
+  indexTemplate: string | null,
 ): TorchDecision {
   const release = pickRelease('torch', req, releases, pythonMinor);
   const label = localLabel(req.specifier);
   const indexBuild = userIndexes.map(buildOfIndexUrl).find((b) => b !== undefined);
   const requested = describeRequest('torch', req);
-  const indexFor = (build: string) => `https://download.pytorch.org/whl/${build}`;
+  const indexFor = (build: string) => indexTemplate?.replace('{variant}', build);
 
   if (!release) {
     // Newer than compat/: trust what the user named; refuse to guess a CUDA build.
@@ -205,7 +225,8 @@ function chooseTorch(
     const exact = exactVersion(req.specifier);
     if (exact) choice.version = exact;
     if (cuda) choice.cuda = cuda;
-    return { choice, indexUrl: userIndexes.find((u) => buildOfIndexUrl(u) === chosen) ?? indexFor(chosen) };
+    const indexUrl = userIndexes.find((u) => buildOfIndexUrl(u) === chosen) ?? indexFor(chosen);
+    return indexUrl === undefined ? { choice } : { choice, indexUrl };
   }
 
   const cudaBuilds = release.builds.filter((b) => b.cuda !== null);
@@ -222,7 +243,7 @@ function chooseTorch(
         { hint: `use one of ${listBuilds()}` },
       );
     }
-    why = label ? `pinned as torch==${release.version}+${explicit}` : `the given index ${indexFor(explicit)}`;
+    why = label ? `pinned as torch==${release.version}+${explicit}` : `the ${explicit} index given`;
   } else if (!gpu) {
     build = release.builds.find((b) => b.variant === 'cpu');
     why = 'CPU model: the cpu wheels leave out the multi-GB CUDA libraries';
@@ -260,7 +281,9 @@ function chooseTorch(
     why,
   };
   if (build.cuda) choice.cuda = build.cuda;
-  return { choice, release, indexUrl: build.indexUrl };
+  // An index the user named for this build wins over the template (it may be a mirror).
+  const indexUrl = userIndexes.find((u) => buildOfIndexUrl(u) === build.variant) ?? indexFor(build.variant);
+  return indexUrl === undefined ? { choice, release } : { choice, release, indexUrl };
 }
 
 function chooseTensorflow(

@@ -75,4 +75,9 @@ export interface ToolchainOptions {
   /** `--index-url` / `--extra-index-url` from the command line; a torch index here counts as user-given. */
   indexUrl?: string;
   extraIndexUrls?: string[];
+  /**
+   * `--torch-index`: base URL of torch's per-build indexes (a mirror of
+   * https://download.pytorch.org/whl, which is the default), or `none` to add no torch index.
+   */
+  torchIndex?: string;
 }

@@ -16,5 +16,6 @@ export async function planForProject(configFile: string, options: PlanOptions): 
   if (options.indexUrl) toolchainOptions.indexUrl = options.indexUrl;
   if (options.cudaVariant) toolchainOptions.cudaVariant = options.cudaVariant;
   if (options.baseImage) toolchainOptions.baseImage = options.baseImage;
+  if (options.torchIndex) toolchainOptions.torchIndex = options.torchIndex;
   return makePlan(config, resolveToolchain(config, pins, toolchainOptions), options);
 }

@@ -15,6 +15,8 @@ export interface PlanOptions {
   extraIndexUrls: string[];
   cudaVariant?: CudaVariant;
   baseImage?: string;
+  /** Base URL of torch's per-build wheel indexes, or "none" (see ToolchainOptions.torchIndex). */
+  torchIndex?: string;
 }
 
 /** The build flags as yargs hands them over (a subset of BuildArgs). */
@@ -33,12 +35,13 @@ export interface RawBuildOptions {
   aptMirror: string[];
   locked: boolean;
   cudaVariant?: string;
+  torchIndex?: string;
 }
 
 /**
  * Flags + environment → PlanOptions. Pure (env and home passed in) so tests need no process
  * state. Environment: COGTS_REGISTRY_MIRRORS (HOST=URL, comma or space separated; flags add to
- * it), COGTS_CACHE_DIR (the flag wins), XDG_CACHE_HOME (default cache root).
+ * it), COGTS_CACHE_DIR and COGTS_TORCH_INDEX (the flags win), XDG_CACHE_HOME (default cache root).
  */
 export function planOptionsFrom(
   raw: RawBuildOptions,
@@ -65,6 +68,16 @@ export function planOptionsFrom(
   };
   if (raw.indexUrl) options.indexUrl = raw.indexUrl;
   if (raw.baseImage) options.baseImage = raw.baseImage;
+  const torchIndex = raw.torchIndex ?? env.COGTS_TORCH_INDEX;
+  if (torchIndex) {
+    if (torchIndex !== 'none' && !/^(https?|file):\/\/./.test(torchIndex)) {
+      throw new CogtsError(
+        'E_USAGE',
+        `--torch-index ${torchIndex}: expected a URL (a mirror of https://download.pytorch.org/whl) or none`,
+      );
+    }
+    options.torchIndex = torchIndex;
+  }
   if (raw.cudaVariant !== undefined) {
     if (!['base', 'runtime', 'devel'].includes(raw.cudaVariant)) {
       throw new CogtsError('E_USAGE', `--cuda-variant ${raw.cudaVariant}: expected base, runtime or devel`);

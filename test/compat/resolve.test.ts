@@ -335,6 +335,25 @@ const cases: Case[] = [
     base: /^ghcr\.io\/me\/cuda:12\.7$/,
     index: whl('cu126'),
   },
+  {
+    name: '--torch-index points the cuXYZ index at a mirror',
+    gpu: true,
+    python: '3.11',
+    reqs: ['torch==2.1.0'],
+    options: { torchIndex: 'http://127.0.0.1:8081/whl/' },
+    index: 'http://127.0.0.1:8081/whl/cu121',
+    lines: ['torch==2.1.0+cu121'],
+  },
+  {
+    name: '--torch-index none adds no index and keeps the pin as written',
+    gpu: true,
+    python: '3.11',
+    reqs: ['torch==2.1.0', 'torchvision'],
+    options: { torchIndex: 'none' },
+    base: /cuda:12\.1\.1-base-/,
+    index: null,
+    lines: ['torch==2.1.0', 'torchvision==0.16.0'],
+  },
   // --- tensorflow ----------------------------------------------------------------------------
   {
     name: 'tf 2.15 gpu → cudnn8 runtime CUDA 12.2',

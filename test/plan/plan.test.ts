@@ -157,6 +157,11 @@ test('options: mirrors from env and flags, cache dir precedence, target parsing'
     architecture: 'arm64',
     variant: 'v8',
   });
+  assert.equal(
+    options({}, { COGTS_TORCH_INDEX: 'http://127.0.0.1:9/whl' }).torchIndex,
+    'http://127.0.0.1:9/whl',
+  );
+  assert.equal(options({ torchIndex: 'none' }, { COGTS_TORCH_INDEX: 'http://x/whl' }).torchIndex, 'none');
 });
 
 test('options: bad mirror, platform, output and cuda variant are usage errors naming the value', () => {
@@ -166,6 +171,7 @@ test('options: bad mirror, platform, output and cuda variant are usage errors na
     [{ platform: 'windows/amd64' }, {}, /--platform windows\/amd64/],
     [{ output: 'tar:/x' }, {}, /--output tar:\/x/],
     [{ cudaVariant: 'cudnn' }, {}, /--cuda-variant cudnn/],
+    [{ torchIndex: 'cu121' }, {}, /--torch-index cu121: expected a URL/],
   ];
   for (const [over, env, re] of bad) {
     assert.throws(
