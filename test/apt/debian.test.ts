@@ -101,7 +101,9 @@ test('resolve + install [libgl1, ffmpeg] and python3.11 from the real archive; t
     sh(['chroot', ours, 'python3.11', '-c', 'import ssl, sqlite3, ctypes; print("ok")']).trim(),
     'ok',
   );
-  const listed = sh(['chroot', ours, 'dpkg-query', '-W', '-f', '${Package} ${db:Status-Abbrev}\n']);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format syntax.
+  const format = ['${Package}', '${db:Status-Abbrev}'].join(' ');
+  const listed = sh(['chroot', ours, 'dpkg-query', '-W', '-f', `${format}\n`]);
   for (const p of res.packages)
     assert.match(listed, new RegExp(`^${p.name.replace(/[+.]/g, '\\$&')} ii `, 'm'), `${p.name} in dpkg -l`);
   assert.equal(
