@@ -26,6 +26,10 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(lockCommand)
     .command(loginCommand)
     .demandCommand(1, 'Name a command: cogts <command> --help')
+    .example('$0 init && $0 build --dry-run', 'Start a model and see what building it would do')
+    .epilog(
+      'Run cogts <command> --help for its options. Exit codes: 0 ok, 1 a reported error (bad cog.yaml, incompatible versions, registry refused), 2 usage errors and commands not implemented yet.',
+    )
     .strict()
     .version(cogtsVersion())
     .help()
