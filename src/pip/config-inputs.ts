@@ -5,7 +5,13 @@ import type { RequirementsInput } from './index.js';
 
 export function requirementsFromConfig(config: Config): RequirementsInput[] {
   const inputs: RequirementsInput[] = [];
-  if (config.build.pythonRequirements) inputs.push({ file: join(config.projectDir, config.build.pythonRequirements) });
-  if (config.build.pythonPackages.length) inputs.push({ lines: config.build.pythonPackages, source: `${config.file} (build.python_packages)`, baseDir: config.projectDir });
+  if (config.build.pythonRequirements)
+    inputs.push({ file: join(config.projectDir, config.build.pythonRequirements) });
+  if (config.build.pythonPackages.length)
+    inputs.push({
+      lines: config.build.pythonPackages,
+      source: `${config.file} (build.python_packages)`,
+      baseDir: config.projectDir,
+    });
   return inputs;
 }

@@ -8,10 +8,10 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CogtsError } from '../errors.js';
 import { atomicWrite, type HttpClient, redactUrl } from './http.js';
-import { type DistFile, fetchFindLinks, fetchProjectFiles } from './simple-index.js';
 import { type CoreMetadata, parseMetadata } from './metadata.js';
 import { isSdistName, normalizeName, parseWheelName } from './names.js';
 import { compareVersions, versionMatches } from './pep508.js';
+import { type DistFile, fetchFindLinks, fetchProjectFiles } from './simple-index.js';
 import { describeTarget, makeTagRanker, type PythonTarget, targetPythonFull } from './target.js';
 import { openZip, rangeReadMember, readAll } from './zip.js';
 
@@ -60,8 +60,13 @@ export class Finder {
   }
 
   private async load(key: string): Promise<ProjectListing> {
-    this.flat ??= Promise.all(this.opts.findLinks.map((u) => fetchFindLinks(this.opts.http, u))).then((l) => l.flat());
-    const [pages, flat] = await Promise.all([Promise.all(this.opts.indexUrls.map((u) => fetchProjectFiles(this.opts.http, u, key))), this.flat]);
+    this.flat ??= Promise.all(this.opts.findLinks.map((u) => fetchFindLinks(this.opts.http, u))).then((l) =>
+      l.flat(),
+    );
+    const [pages, flat] = await Promise.all([
+      Promise.all(this.opts.indexUrls.map((u) => fetchProjectFiles(this.opts.http, u, key))),
+      this.flat,
+    ]);
     const files = [...pages.flat(), ...flat.filter((f) => (f.wheel ? f.wheel.name === key : false))];
     return { candidates: this.pick(key, files), files };
   }
@@ -77,7 +82,8 @@ export class Finder {
       const prev = best.get(f.wheel.version);
       // A yanked file never beats a live one for the same version.
       const score = r + (f.yanked === false ? 0 : 1e6);
-      if (!prev || score < prev.r) best.set(f.wheel.version, { c: { key, version: f.wheel.version, file: f }, r: score });
+      if (!prev || score < prev.r)
+        best.set(f.wheel.version, { c: { key, version: f.wheel.version, file: f }, r: score });
     }
     return [...best.values()].map((b) => b.c).sort((a, b) => compareVersions(b.version, a.version));
   }
@@ -90,9 +96,22 @@ export class Finder {
     const filename = decodeURIComponent(new URL(bare).pathname.split('/').pop() ?? '');
     const wheel = parseWheelName(filename);
     if (!wheel) throw new CogtsError('E_PIP_REQUIREMENT', `${redactUrl(url)} is not a wheel file`);
-    if (wheel.name !== key) throw new CogtsError('E_PIP_REQUIREMENT', `${redactUrl(url)} is a wheel of ${wheel.name}, not ${key}`);
-    if (this.rank(wheel.tags) === undefined) throw noWheelError(key, [{ filename, url: bare, yanked: false, metadata: false, wheel, source: 'direct URL' }], this.opts.target);
-    const file: DistFile = { filename, url: bare, yanked: false, metadata: false, wheel, source: 'direct URL' };
+    if (wheel.name !== key)
+      throw new CogtsError('E_PIP_REQUIREMENT', `${redactUrl(url)} is a wheel of ${wheel.name}, not ${key}`);
+    if (this.rank(wheel.tags) === undefined)
+      throw noWheelError(
+        key,
+        [{ filename, url: bare, yanked: false, metadata: false, wheel, source: 'direct URL' }],
+        this.opts.target,
+      );
+    const file: DistFile = {
+      filename,
+      url: bare,
+      yanked: false,
+      metadata: false,
+      wheel,
+      source: 'direct URL',
+    };
     if (sha) file.sha256 = sha.toLowerCase();
     return { key, version: wheel.version, file };
   }
@@ -125,8 +144,14 @@ export class Finder {
     if (f.metadata) {
       const r = await this.opts.http.getText(`${f.url}.metadata`, '*/*');
       if (r.status === 200) {
-        if (f.metadata.sha256 && createHash('sha256').update(r.body).digest('hex') !== f.metadata.sha256.toLowerCase()) {
-          throw new CogtsError('E_PIP_HASH_MISMATCH', `hash mismatch for ${redactUrl(f.url)}.metadata (PEP 658)`);
+        if (
+          f.metadata.sha256 &&
+          createHash('sha256').update(r.body).digest('hex') !== f.metadata.sha256.toLowerCase()
+        ) {
+          throw new CogtsError(
+            'E_PIP_HASH_MISMATCH',
+            `hash mismatch for ${redactUrl(f.url)}.metadata (PEP 658)`,
+          );
         }
         text = r.body;
         this.metadataVia.pep658++;
@@ -157,7 +182,11 @@ export class Finder {
     return parseMetadata(text, where);
   }
 
-  private async metadataFromFile(path: string, pick: (n: string[]) => string | undefined, where: string): Promise<string> {
+  private async metadataFromFile(
+    path: string,
+    pick: (n: string[]) => string | undefined,
+    where: string,
+  ): Promise<string> {
     const z = await openZip(path);
     try {
       const name = pick(z.entries.map((e) => e.fileName));
@@ -197,9 +226,13 @@ export class Finder {
 }
 
 function hashErr(f: DistFile, expect: string[], got: string): CogtsError {
-  return new CogtsError('E_PIP_HASH_MISMATCH', `hash mismatch for ${f.filename} (${redactUrl(f.url)}): expected sha256 ${expect.join(' or ')}, the index says ${got}`, {
-    hint: 'update the --hash / lock entry only if you trust the new file',
-  });
+  return new CogtsError(
+    'E_PIP_HASH_MISMATCH',
+    `hash mismatch for ${f.filename} (${redactUrl(f.url)}): expected sha256 ${expect.join(' or ')}, the index says ${got}`,
+    {
+      hint: 'update the --hash / lock entry only if you trust the new file',
+    },
+  );
 }
 
 function safeMatch(version: string, spec: string): boolean {
@@ -225,8 +258,13 @@ export function noWheelError(key: string, files: DistFile[], target: PythonTarge
   const sdists = files.filter((f) => !f.wheel && isSdistName(f.filename));
   const tags = [...new Set(wheels.flatMap((w) => w.wheel?.tags ?? []))].sort();
   let msg = `no wheel of ${key} fits ${describeTarget(target)}`;
-  if (tags.length) msg += `; wheels found have tags: ${tags.slice(0, 12).join(', ')}${tags.length > 12 ? `, … (${tags.length})` : ''}`;
-  if (sdists.length) msg += `; only source distributions otherwise (${sdists.slice(0, 3).map((s) => s.filename).join(', ')}), which cogts does not build`;
+  if (tags.length)
+    msg += `; wheels found have tags: ${tags.slice(0, 12).join(', ')}${tags.length > 12 ? `, … (${tags.length})` : ''}`;
+  if (sdists.length)
+    msg += `; only source distributions otherwise (${sdists
+      .slice(0, 3)
+      .map((s) => s.filename)
+      .join(', ')}), which cogts does not build`;
   return new CogtsError('E_PIP_NO_WHEEL', msg, {
     hint: 'use a version that publishes a manylinux wheel for this Python, add an index or --find-links with such a wheel, or point at a wheel file',
   });

@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
@@ -48,7 +48,10 @@ export class HttpClient {
     try {
       const u = new URL(url);
       if (u.username) {
-        this.hostCreds.set(u.host, { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) });
+        this.hostCreds.set(u.host, {
+          user: decodeURIComponent(u.username),
+          pass: decodeURIComponent(u.password),
+        });
         u.username = '';
         u.password = '';
         return u.href;
@@ -104,9 +107,15 @@ export class HttpClient {
     clean.password = '';
     this.stats.requests++;
     try {
-      return await fetch(clean.href, { headers: { ...headers, ...(await this.authHeader(u)) }, dispatcher: this.agent });
+      return await fetch(clean.href, {
+        headers: { ...headers, ...(await this.authHeader(u)) },
+        dispatcher: this.agent,
+      });
     } catch (e) {
-      throw new CogtsError('E_PIP_HTTP', `request to ${redactUrl(url)} failed: ${(e as Error).message}`, { cause: e, hint: 'check --index-url and that the index is reachable' });
+      throw new CogtsError('E_PIP_HTTP', `request to ${redactUrl(url)} failed: ${(e as Error).message}`, {
+        cause: e,
+        hint: 'check --index-url and that the index is reachable',
+      });
     }
   }
 
@@ -118,7 +127,9 @@ export class HttpClient {
     if (url.startsWith('file:')) return this.getFileText(url);
     const key = createHash('sha256').update(`${accept}\n${url}`).digest('hex');
     const cachePath = join(this.opts.cacheDir, 'http', key.slice(0, 2), `${key}.json`);
-    let cached: { etag?: string; lastModified?: string; contentType: string; body: string; url: string } | undefined;
+    let cached:
+      | { etag?: string; lastModified?: string; contentType: string; body: string; url: string }
+      | undefined;
     try {
       cached = JSON.parse(await readFile(cachePath, 'utf8'));
     } catch {
@@ -131,15 +142,29 @@ export class HttpClient {
     if (res.status === 304 && cached) {
       this.stats.notModified++;
       await res.body?.cancel();
-      return { url: cached.url, status: 200, contentType: cached.contentType, body: cached.body, fromCache: true };
+      return {
+        url: cached.url,
+        status: 200,
+        contentType: cached.contentType,
+        body: cached.body,
+        fromCache: true,
+      };
     }
     const body = await res.text();
     if (res.status === 401 || res.status === 403) {
-      throw new CogtsError('E_PIP_AUTH', `${redactUrl(url)} answered ${res.status}`, { hint: 'put credentials in the index URL (https://user:token@host/simple) or in ~/.netrc' });
+      throw new CogtsError('E_PIP_AUTH', `${redactUrl(url)} answered ${res.status}`, {
+        hint: 'put credentials in the index URL (https://user:token@host/simple) or in ~/.netrc',
+      });
     }
     const contentType = res.headers.get('content-type') ?? '';
     if (res.status === 200) {
-      const entry = { etag: res.headers.get('etag') ?? undefined, lastModified: res.headers.get('last-modified') ?? undefined, contentType, body, url: res.url || url };
+      const entry = {
+        etag: res.headers.get('etag') ?? undefined,
+        lastModified: res.headers.get('last-modified') ?? undefined,
+        contentType,
+        body,
+        url: res.url || url,
+      };
       if (entry.etag || entry.lastModified) await atomicWrite(cachePath, JSON.stringify(entry));
     }
     return { url: res.url || url, status: res.status, contentType, body, fromCache: false };
@@ -151,22 +176,44 @@ export class HttpClient {
       const st = await stat(path);
       if (st.isDirectory()) {
         try {
-          return { url, status: 200, contentType: 'text/html', body: await readFile(join(path, 'index.html'), 'utf8'), fromCache: false };
+          return {
+            url,
+            status: 200,
+            contentType: 'text/html',
+            body: await readFile(join(path, 'index.html'), 'utf8'),
+            fromCache: false,
+          };
         } catch {
           // A plain folder of wheels (find-links): synthesise a flat page.
           const names = (await readdir(path)).sort();
           const links = names.map((n) => `<a href="${encodeURIComponent(n)}">${n}</a>`).join('\n');
-          return { url: url.endsWith('/') ? url : `${url}/`, status: 200, contentType: 'text/html', body: `<html><body>${links}</body></html>`, fromCache: false };
+          return {
+            url: url.endsWith('/') ? url : `${url}/`,
+            status: 200,
+            contentType: 'text/html',
+            body: `<html><body>${links}</body></html>`,
+            fromCache: false,
+          };
         }
       }
-      return { url, status: 200, contentType: url.endsWith('.json') ? 'application/json' : 'text/html', body: await readFile(path, 'utf8'), fromCache: false };
+      return {
+        url,
+        status: 200,
+        contentType: url.endsWith('.json') ? 'application/json' : 'text/html',
+        body: await readFile(path, 'utf8'),
+        fromCache: false,
+      };
     } catch {
       return { url, status: 404, contentType: '', body: '', fromCache: false };
     }
   }
 
   /** Bytes [start, end] (inclusive) or, with start < 0, the last -start bytes. undefined = no range support. */
-  async getRange(url: string, start: number, end?: number): Promise<{ data: Buffer; total: number } | undefined> {
+  async getRange(
+    url: string,
+    start: number,
+    end?: number,
+  ): Promise<{ data: Buffer; total: number } | undefined> {
     if (url.startsWith('file:') || !(await this.rangesSupported(url))) return undefined;
     const range = start < 0 ? `bytes=${start}` : `bytes=${start}-${end ?? ''}`;
     const res = await this.doFetch(url, { range, 'accept-encoding': 'identity' });
@@ -197,7 +244,11 @@ export class HttpClient {
         clean.password = '';
         this.stats.requests++;
         try {
-          const res = await fetch(clean.href, { method: 'HEAD', headers: await this.authHeader(u), dispatcher: this.agent });
+          const res = await fetch(clean.href, {
+            method: 'HEAD',
+            headers: await this.authHeader(u),
+            dispatcher: this.agent,
+          });
           await res.arrayBuffer();
           return res.ok && /bytes/i.test(res.headers.get('accept-ranges') ?? '');
         } catch {
@@ -213,7 +264,11 @@ export class HttpClient {
    * Download `url` to `dest` (atomically), hashing on the way; checks the sha256 when one is known.
    * Returns the hex sha256. Memory stays bounded whatever the size.
    */
-  async download(url: string, dest: string, expectSha256?: string[]): Promise<{ sha256: string; size: number }> {
+  async download(
+    url: string,
+    dest: string,
+    expectSha256?: string[],
+  ): Promise<{ sha256: string; size: number }> {
     await mkdir(dirname(dest), { recursive: true });
     const tmp = `${dest}.part-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const hash = createHash('sha256');
@@ -233,15 +288,21 @@ export class HttpClient {
       await pipeline(src, createWriteStream(tmp));
     } catch (e) {
       await rm(tmp, { force: true });
-      throw new CogtsError('E_PIP_HTTP', `download of ${redactUrl(url)} failed: ${(e as Error).message}`, { cause: e });
+      throw new CogtsError('E_PIP_HTTP', `download of ${redactUrl(url)} failed: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     this.stats.bytes += size;
     const sha256 = hash.digest('hex');
     if (expectSha256?.length && !expectSha256.includes(sha256)) {
       await rm(tmp, { force: true });
-      throw new CogtsError('E_PIP_HASH_MISMATCH', `hash mismatch for ${redactUrl(url)}: expected sha256 ${expectSha256.join(' or ')}, got ${sha256}`, {
-        hint: 'the file changed on the index or the --hash / lock entry is wrong; re-lock only if you trust the new file',
-      });
+      throw new CogtsError(
+        'E_PIP_HASH_MISMATCH',
+        `hash mismatch for ${redactUrl(url)}: expected sha256 ${expectSha256.join(' or ')}, got ${sha256}`,
+        {
+          hint: 'the file changed on the index or the --hash / lock entry is wrong; re-lock only if you trust the new file',
+        },
+      );
     }
     await rename(tmp, dest);
     return { sha256, size };
@@ -258,8 +319,21 @@ export class HttpClient {
     const mod = u.protocol === 'https:' ? await import('node:https') : await import('node:http');
     const headers = await this.authHeader(u);
     const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-      const req = mod.get({ protocol: u.protocol, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers }, resolve);
-      req.on('error', (e) => reject(new CogtsError('E_PIP_HTTP', `download of ${redactUrl(url)} failed: ${e.message}`, { cause: e })));
+      const req = mod.get(
+        {
+          protocol: u.protocol,
+          hostname: u.hostname,
+          port: u.port,
+          path: `${u.pathname}${u.search}`,
+          headers,
+        },
+        resolve,
+      );
+      req.on('error', (e) =>
+        reject(
+          new CogtsError('E_PIP_HTTP', `download of ${redactUrl(url)} failed: ${e.message}`, { cause: e }),
+        ),
+      );
     });
     this.stats.requests++;
     const status = res.statusCode ?? 0;
@@ -269,7 +343,10 @@ export class HttpClient {
     }
     if (status !== 200) {
       res.resume();
-      throw new CogtsError(status === 401 || status === 403 ? 'E_PIP_AUTH' : 'E_PIP_HTTP', `download of ${redactUrl(url)} answered ${status}`);
+      throw new CogtsError(
+        status === 401 || status === 403 ? 'E_PIP_AUTH' : 'E_PIP_HTTP',
+        `download of ${redactUrl(url)} answered ${status}`,
+      );
     }
     return res;
   }

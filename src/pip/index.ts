@@ -9,19 +9,24 @@ import type { LayerEntry } from '../layer/entry.js';
 import { Finder } from './finder.js';
 import { HttpClient } from './http.js';
 import { type InstalledWheel, planWheel, type WheelLayout } from './install.js';
-import { checkPipLock, type CogtsLock, type PipLock, pipInputsDigest } from './lockfile.js';
-import { emptyRequirementSet, parsePackageList, type RequirementSet, readRequirementsFile } from './requirements.js';
+import { type CogtsLock, checkPipLock, type PipLock, pipInputsDigest } from './lockfile.js';
+import {
+  emptyRequirementSet,
+  parsePackageList,
+  type RequirementSet,
+  readRequirementsFile,
+} from './requirements.js';
 import { type ResolvedPackage, resolve } from './resolver.js';
 import type { PythonTarget } from './target.js';
 
+export type { WheelLayout } from './install.js';
 export type { CogtsLock, PipLock, PipLockPackage } from './lockfile.js';
 export { checkPipLock, LOCK_FILE_NAME, pipInputsDigest, readLock, writeLockSection } from './lockfile.js';
 export type { RequirementSet, SourcedRequirement } from './requirements.js';
-export { readRequirementsFile, parsePackageList, emptyRequirementSet } from './requirements.js';
+export { emptyRequirementSet, parsePackageList, readRequirementsFile } from './requirements.js';
 export type { ResolvedPackage } from './resolver.js';
 export type { PythonTarget } from './target.js';
-export { supportedTags, markerEnv } from './target.js';
-export type { WheelLayout } from './install.js';
+export { markerEnv, supportedTags } from './target.js';
 
 export const PYPI_SIMPLE = 'https://pypi.org/simple/';
 
@@ -67,7 +72,9 @@ export interface Resolution {
   stats: Record<string, number>;
 }
 
-export async function loadRequirements(input: RequirementsInput | RequirementsInput[]): Promise<RequirementSet> {
+export async function loadRequirements(
+  input: RequirementsInput | RequirementsInput[],
+): Promise<RequirementSet> {
   const set = emptyRequirementSet();
   for (const i of Array.isArray(input) ? input : [input]) {
     if ('file' in i) await readRequirementsFile(i.file, set);
@@ -105,11 +112,21 @@ function splitEnvList(v: string | undefined): string[] {
 }
 
 /** Effective index list: explicit options > requirements file > PIP_* env > PyPI. */
-export function effectiveIndexes(set: RequirementSet, opt: PythonIndexes | undefined, env: Record<string, string | undefined>): { indexUrls: string[]; findLinks: string[] } {
+export function effectiveIndexes(
+  set: RequirementSet,
+  opt: PythonIndexes | undefined,
+  env: Record<string, string | undefined>,
+): { indexUrls: string[]; findLinks: string[] } {
   const primary = opt?.indexUrl || set.indexUrl || env.PIP_INDEX_URL || PYPI_SIMPLE;
-  const extras = [...(opt?.extraIndexUrls ?? []), ...set.extraIndexUrls, ...splitEnvList(env.PIP_EXTRA_INDEX_URL)];
+  const extras = [
+    ...(opt?.extraIndexUrls ?? []),
+    ...set.extraIndexUrls,
+    ...splitEnvList(env.PIP_EXTRA_INDEX_URL),
+  ];
   const indexUrls = set.noIndex ? [] : [...new Set([primary, ...extras])];
-  const findLinks = [...new Set([...(opt?.findLinks ?? []), ...set.findLinks, ...splitEnvList(env.PIP_FIND_LINKS)].map(asUrl))];
+  const findLinks = [
+    ...new Set([...(opt?.findLinks ?? []), ...set.findLinks, ...splitEnvList(env.PIP_FIND_LINKS)].map(asUrl)),
+  ];
   return { indexUrls: indexUrls.map(asUrl), findLinks };
 }
 
@@ -127,9 +144,29 @@ export async function resolvePython(opts: ResolvePythonOptions): Promise<Resolut
   }
   const finder = new Finder({ http, indexUrls, findLinks, target: opts.target, cacheDir: opts.cacheDir });
   try {
-    const preferred = new Map((opts.lock?.pip?.packages ?? []).map((p) => [p.name.toLowerCase().replace(/[-_.]+/g, '-'), p.version]));
-    const packages = await resolve(finder, { requirements: set.requirements, constraints: set.constraints, pre: set.pre, requireHashes: set.requireHashes, preferred }, opts.target);
-    return { target: opts.target, packages, indexUrls, findLinks, inputs, from: 'resolver', stats: { ...http.stats, ...prefixKeys('metadata_', finder.metadataVia) } };
+    const preferred = new Map(
+      (opts.lock?.pip?.packages ?? []).map((p) => [p.name.toLowerCase().replace(/[-_.]+/g, '-'), p.version]),
+    );
+    const packages = await resolve(
+      finder,
+      {
+        requirements: set.requirements,
+        constraints: set.constraints,
+        pre: set.pre,
+        requireHashes: set.requireHashes,
+        preferred,
+      },
+      opts.target,
+    );
+    return {
+      target: opts.target,
+      packages,
+      indexUrls,
+      findLinks,
+      inputs,
+      from: 'resolver',
+      stats: { ...http.stats, ...prefixKeys('metadata_', finder.metadataVia) },
+    };
   } finally {
     await http.close();
   }
@@ -168,10 +205,23 @@ export async function lockPython(resolution: Resolution, cacheDir: string): Prom
     const packages = await Promise.all(
       resolution.packages.map(async (p) => {
         const sha256 = p.sha256 ?? (await finder.ensureWheel(fileOf(p), p.allowedHashes)).sha256;
-        return { name: p.name, version: p.version, filename: p.filename, url: p.url, sha256, dependencies: p.dependencies };
+        return {
+          name: p.name,
+          version: p.version,
+          filename: p.filename,
+          url: p.url,
+          sha256,
+          dependencies: p.dependencies,
+        };
       }),
     );
-    return { inputs: resolution.inputs, target: resolution.target, indexUrls: resolution.indexUrls, findLinks: resolution.findLinks, packages };
+    return {
+      inputs: resolution.inputs,
+      target: resolution.target,
+      indexUrls: resolution.indexUrls,
+      findLinks: resolution.findLinks,
+      packages,
+    };
   } finally {
     await finder.opts.http.close();
   }
@@ -196,11 +246,23 @@ export interface LayerGroup {
 }
 
 function newFinder(r: Resolution, cacheDir: string): Finder {
-  return new Finder({ http: new HttpClient({ cacheDir }), indexUrls: r.indexUrls, findLinks: r.findLinks, target: r.target, cacheDir });
+  return new Finder({
+    http: new HttpClient({ cacheDir }),
+    indexUrls: r.indexUrls,
+    findLinks: r.findLinks,
+    target: r.target,
+    cacheDir,
+  });
 }
 
 function fileOf(p: ResolvedPackage) {
-  const f = { filename: p.filename, url: p.url, yanked: false as const, metadata: false as const, source: p.url };
+  const f = {
+    filename: p.filename,
+    url: p.url,
+    yanked: false as const,
+    metadata: false as const,
+    source: p.url,
+  };
   return p.sha256 ? { ...f, sha256: p.sha256 } : f;
 }
 
@@ -231,7 +293,11 @@ export async function installWheels(resolution: Resolution, opts: InstallOptions
         return true;
       }
       if (prev.digests.get(e.path) === w.digests.get(e.path)) return false;
-      throw new CogtsError('E_PIP_FILE_CLASH', `${prev.name} ${prev.version} and ${w.name} ${w.version} both install ${e.path} with different contents`, { hint: 'drop one of the two packages' });
+      throw new CogtsError(
+        'E_PIP_FILE_CLASH',
+        `${prev.name} ${prev.version} and ${w.name} ${w.version} both install ${e.path} with different contents`,
+        { hint: 'drop one of the two packages' },
+      );
     });
   }
   const big = opts.bigPackageBytes ?? 100 * 1024 * 1024;

@@ -42,18 +42,35 @@ const SCRIPT_BUFFER_LIMIT = 4 << 20;
 
 function layoutPaths(l: WheelLayout) {
   if (!posix.isAbsolute(l.sitePackages) || !posix.isAbsolute(l.interpreter)) {
-    throw new CogtsError('E_PIP_LAYOUT', `sitePackages (${l.sitePackages}) and interpreter (${l.interpreter}) must be absolute image paths`);
+    throw new CogtsError(
+      'E_PIP_LAYOUT',
+      `sitePackages (${l.sitePackages}) and interpreter (${l.interpreter}) must be absolute image paths`,
+    );
   }
   const pm = /^(.*)\/lib\/(python\d+\.\d+)\/(site|dist)-packages$/.exec(l.sitePackages);
   const prefix = l.prefix ?? (pm ? pm[1] || '/' : posix.dirname(l.sitePackages));
   const pyDir = pm?.[2] ?? 'python3';
-  return { site: l.sitePackages, bin: l.binDir ?? posix.dirname(l.interpreter), prefix, include: posix.join(prefix, 'include', pyDir) };
+  return {
+    site: l.sitePackages,
+    bin: l.binDir ?? posix.dirname(l.interpreter),
+    prefix,
+    include: posix.join(prefix, 'include', pyDir),
+  };
 }
 
 /** Reject names that would escape their folder once joined (zip-slip) or that are absolute. */
 function safeMember(name: string, where: string): string {
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.includes('\\') || name.split('/').some((s) => s === '..') || name.includes('\0')) {
-    throw new CogtsError('E_PIP_WHEEL_UNSAFE_PATH', `${where}: member "${name}" has an absolute or escaping path; refusing to install`);
+  if (
+    name.startsWith('/') ||
+    /^[A-Za-z]:/.test(name) ||
+    name.includes('\\') ||
+    name.split('/').some((s) => s === '..') ||
+    name.includes('\0')
+  ) {
+    throw new CogtsError(
+      'E_PIP_WHEEL_UNSAFE_PATH',
+      `${where}: member "${name}" has an absolute or escaping path; refusing to install`,
+    );
   }
   return name.replace(/^(\.\/)+/, '');
 }
@@ -83,7 +100,11 @@ class SharedZip {
   }
 }
 
-export async function planWheel(wheelPath: string, pkg: { key: string; filename: string; version: string }, layout: WheelLayout): Promise<InstalledWheel> {
+export async function planWheel(
+  wheelPath: string,
+  pkg: { key: string; filename: string; version: string },
+  layout: WheelLayout,
+): Promise<InstalledWheel> {
   const where = pkg.filename;
   const L = layoutPaths(layout);
   const z = await openZip(wheelPath, pkg.filename);
@@ -92,9 +113,17 @@ export async function planWheel(wheelPath: string, pkg: { key: string; filename:
     const names = files.map((e) => safeMember(e.fileName, where));
     const byName = new Map(files.map((e, i) => [names[i] as string, e]));
     const stem = distInfoStem(pkg.key, pkg.version).toLowerCase();
-    const distInfos = [...new Set(names.map((n) => n.split('/')[0] as string).filter((d) => d.endsWith('.dist-info')))];
-    const distInfo = distInfos.find((d) => normalizeName(d.slice(0, -10).split('-')[0] as string) === pkg.key) ?? (distInfos.length === 1 ? distInfos[0] : undefined);
-    if (!distInfo) throw new CogtsError('E_PIP_WHEEL', `${where}: no ${stem}.dist-info folder (found: ${distInfos.join(', ') || 'none'})`);
+    const distInfos = [
+      ...new Set(names.map((n) => n.split('/')[0] as string).filter((d) => d.endsWith('.dist-info'))),
+    ];
+    const distInfo =
+      distInfos.find((d) => normalizeName(d.slice(0, -10).split('-')[0] as string) === pkg.key) ??
+      (distInfos.length === 1 ? distInfos[0] : undefined);
+    if (!distInfo)
+      throw new CogtsError(
+        'E_PIP_WHEEL',
+        `${where}: no ${stem}.dist-info folder (found: ${distInfos.join(', ') || 'none'})`,
+      );
     const dataDir = `${distInfo.slice(0, -10)}.data`;
     const read = async (n: string) => {
       const e = byName.get(`${distInfo}/${n}`);
@@ -103,13 +132,25 @@ export async function planWheel(wheelPath: string, pkg: { key: string; filename:
     const wheelMeta = await read('WHEEL');
     if (!wheelMeta) throw new CogtsError('E_PIP_WHEEL', `${where}: ${distInfo}/WHEEL is missing`);
     const wv = /^Wheel-Version:\s*(\d+)/im.exec(wheelMeta)?.[1];
-    if (wv !== '1') throw new CogtsError('E_PIP_WHEEL', `${where}: unsupported Wheel-Version ${wv ?? '(none)'}`);
+    if (wv !== '1')
+      throw new CogtsError('E_PIP_WHEEL', `${where}: unsupported Wheel-Version ${wv ?? '(none)'}`);
     const recordText = await read('RECORD');
-    if (recordText === undefined) throw new CogtsError('E_PIP_WHEEL', `${where}: ${distInfo}/RECORD is missing`);
-    const record = new Map(parseRecord(recordText, `${where}:${distInfo}/RECORD`).map((r) => [safeMember(r.path, where), r]));
-    const skip = new Set([`${distInfo}/RECORD`, `${distInfo}/RECORD.jws`, `${distInfo}/RECORD.p7s`, `${distInfo}/INSTALLER`, `${distInfo}/REQUESTED`, `${distInfo}/direct_url.json`]);
+    if (recordText === undefined)
+      throw new CogtsError('E_PIP_WHEEL', `${where}: ${distInfo}/RECORD is missing`);
+    const record = new Map(
+      parseRecord(recordText, `${where}:${distInfo}/RECORD`).map((r) => [safeMember(r.path, where), r]),
+    );
+    const skip = new Set([
+      `${distInfo}/RECORD`,
+      `${distInfo}/RECORD.jws`,
+      `${distInfo}/RECORD.p7s`,
+      `${distInfo}/INSTALLER`,
+      `${distInfo}/REQUESTED`,
+      `${distInfo}/direct_url.json`,
+    ]);
     for (const r of record.keys()) {
-      if (!skip.has(r) && !byName.has(r)) throw new CogtsError('E_PIP_WHEEL', `${where}: RECORD lists ${r} but the wheel does not contain it`);
+      if (!skip.has(r) && !byName.has(r))
+        throw new CogtsError('E_PIP_WHEEL', `${where}: RECORD lists ${r} but the wheel does not contain it`);
     }
     const shared = new SharedZip(wheelPath);
     const entries: FileEntry[] = [];
@@ -121,9 +162,14 @@ export async function planWheel(wheelPath: string, pkg: { key: string; filename:
       const name = names[i] as string;
       if (skip.has(name)) continue;
       const rec = record.get(name);
-      if (!rec?.hash) throw new CogtsError('E_PIP_WHEEL', `${where}: ${name} is not listed with a hash in RECORD`);
+      if (!rec?.hash)
+        throw new CogtsError('E_PIP_WHEEL', `${where}: ${name} is not listed with a hash in RECORD`);
       const [algo, want] = rec.hash.split('=', 2) as [string, string];
-      if (algo !== 'sha256') throw new CogtsError('E_PIP_WHEEL', `${where}: RECORD uses ${algo} for ${name}; only sha256 is accepted`);
+      if (algo !== 'sha256')
+        throw new CogtsError(
+          'E_PIP_WHEEL',
+          `${where}: RECORD uses ${algo} for ${name}; only sha256 is accepted`,
+        );
       let dest: string;
       let kind = 'lib';
       if (name.startsWith(`${dataDir}/`)) {
@@ -147,7 +193,10 @@ export async function planWheel(wheelPath: string, pkg: { key: string; filename:
       }
       const digest = hash.digest();
       if (digest.toString('base64url') !== want.replace(/=+$/, '')) {
-        throw new CogtsError('E_PIP_WHEEL_RECORD', `${where}: ${name} does not match its RECORD hash (corrupt or tampered wheel)`);
+        throw new CogtsError(
+          'E_PIP_WHEEL_RECORD',
+          `${where}: ${name} does not match its RECORD hash (corrupt or tampered wheel)`,
+        );
       }
       const executable = ((e.externalFileAttributes >>> 16) & 0o111) !== 0 || kind === 'scripts';
       const mode = executable ? 0o755 : 0o644;
@@ -155,13 +204,28 @@ export async function planWheel(wheelPath: string, pkg: { key: string; filename:
       if (rewritten) {
         entries.push({ ...bufferEntry(dest, rewritten, 0o755), executable: true });
         const h = createHash('sha256').update(rewritten).digest();
-        rows.push({ path: posix.relative(L.site, dest), hash: recordHash(h), size: String(rewritten.length) });
+        rows.push({
+          path: posix.relative(L.site, dest),
+          hash: recordHash(h),
+          size: String(rewritten.length),
+        });
         digests.set(dest, h.toString('hex'));
         size += rewritten.length;
       } else {
         streamed++;
-        entries.push({ type: 'file', path: dest, size: e.uncompressedSize, mode, executable, open: () => shared.stream(e) });
-        rows.push({ path: posix.relative(L.site, dest), hash: `sha256=${digest.toString('base64url')}`, size: String(e.uncompressedSize) });
+        entries.push({
+          type: 'file',
+          path: dest,
+          size: e.uncompressedSize,
+          mode,
+          executable,
+          open: () => shared.stream(e),
+        });
+        rows.push({
+          path: posix.relative(L.site, dest),
+          hash: `sha256=${digest.toString('base64url')}`,
+          size: String(e.uncompressedSize),
+        });
         digests.set(dest, digest.toString('hex'));
         size += e.uncompressedSize;
       }
@@ -186,7 +250,8 @@ export async function planWheel(wheelPath: string, pkg: { key: string; filename:
     size += Buffer.byteLength(recordBody);
     const seen = new Set<string>();
     for (const en of entries) {
-      if (seen.has(en.path)) throw new CogtsError('E_PIP_WHEEL', `${where}: two members install to ${en.path}`);
+      if (seen.has(en.path))
+        throw new CogtsError('E_PIP_WHEEL', `${where}: two members install to ${en.path}`);
       seen.add(en.path);
     }
     entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -196,4 +261,3 @@ export async function planWheel(wheelPath: string, pkg: { key: string; filename:
     z.close();
   }
 }
-

@@ -1,6 +1,7 @@
 /** Core metadata (METADATA, RFC 822 style): just what resolution needs. */
-import { Pep508Error, parseRequirement, type Requirement } from './pep508.js';
+
 import { CogtsError } from '../errors.js';
+import { Pep508Error, parseRequirement, type Requirement } from './pep508.js';
 
 export interface CoreMetadata {
   name: string;
@@ -31,10 +32,17 @@ export function parseMetadata(text: string, where: string): CoreMetadata {
     try {
       return parseRequirement(r);
     } catch (e) {
-      if (e instanceof Pep508Error) throw new CogtsError('E_PIP_METADATA', `${where}: bad Requires-Dist "${r}": ${e.message}`);
+      if (e instanceof Pep508Error)
+        throw new CogtsError('E_PIP_METADATA', `${where}: bad Requires-Dist "${r}": ${e.message}`);
       throw e;
     }
   });
   const rp = get('requires-python')[0];
-  return { name, version, requiresDist, requiresPython: rp || undefined, providesExtra: get('provides-extra') };
+  return {
+    name,
+    version,
+    requiresDist,
+    requiresPython: rp || undefined,
+    providesExtra: get('provides-extra'),
+  };
 }

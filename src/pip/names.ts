@@ -25,7 +25,8 @@ export function parseWheelName(filename: string): WheelName | undefined {
   const build = parts.length === 6 ? parts[2] : undefined;
   const [py, abi, plat] = parts.slice(-3) as [string, string, string];
   const tags: string[] = [];
-  for (const p of py.split('.')) for (const a of abi.split('.')) for (const l of plat.split('.')) tags.push(`${p}-${a}-${l}`);
+  for (const p of py.split('.'))
+    for (const a of abi.split('.')) for (const l of plat.split('.')) tags.push(`${p}-${a}-${l}`);
   return { filename, name: normalizeName(name), version, build, tags };
 }
 

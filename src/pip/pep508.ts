@@ -49,7 +49,8 @@ export function parseRequirement(text: string): Requirement {
       .map((e) => e.trim())
       .filter(Boolean)
       .map(normalizeName);
-    for (const e of extras) if (!/^[a-z0-9][a-z0-9-]*$/.test(e)) throw new Pep508Error(`invalid extra "${e}"`);
+    for (const e of extras)
+      if (!/^[a-z0-9][a-z0-9-]*$/.test(e)) throw new Pep508Error(`invalid extra "${e}"`);
     rest = rest.slice(end + 1).trim();
   }
   let url: string | undefined;
@@ -103,7 +104,9 @@ export function versionMatches(version: string, specifier: string, pre: boolean)
 }
 
 export function isPrerelease(version: string): boolean {
-  return /(a|b|rc|c|dev|alpha|beta|pre|preview)\.?\d*/i.test(version.replace(/\+.*$/, '').replace(/^\d+!/, ''));
+  return /(a|b|rc|c|dev|alpha|beta|pre|preview)\.?\d*/i.test(
+    version.replace(/\+.*$/, '').replace(/^\d+!/, ''),
+  );
 }
 
 export function compareVersions(a: string, b: string): number {
@@ -152,7 +155,8 @@ export function parseMarker(text: string): Marker {
       if (toks[i++] !== 'in') throw new Pep508Error('expected "in" after "not" in marker');
       cmp = 'not in';
     }
-    if (cmp === undefined || !MARKER_OPS.has(cmp)) throw new Pep508Error(`expected a comparison in marker, got "${cmp ?? 'end'}"`);
+    if (cmp === undefined || !MARKER_OPS.has(cmp))
+      throw new Pep508Error(`expected a comparison in marker, got "${cmp ?? 'end'}"`);
     return { op: 'cmp', lhs, cmp, rhs: value() };
   };
   const m = orExpr();
@@ -195,7 +199,9 @@ function tokenizeMarker(text: string): string[] {
 /** Evaluate for the target environment; `extra` is "" unless evaluating a dependency for an extra. */
 export function evaluateMarker(m: Marker, env: MarkerEnv): boolean {
   if (m.op === 'cmp') return evaluateComparison(m, env);
-  return m.op === 'and' ? evaluateMarker(m.left, env) && evaluateMarker(m.right, env) : evaluateMarker(m.left, env) || evaluateMarker(m.right, env);
+  return m.op === 'and'
+    ? evaluateMarker(m.left, env) && evaluateMarker(m.right, env)
+    : evaluateMarker(m.left, env) || evaluateMarker(m.right, env);
 }
 
 function evaluateComparison(m: Extract<Marker, { op: 'cmp' }>, env: MarkerEnv): boolean {

@@ -33,11 +33,24 @@ export interface RequirementSet {
 }
 
 export function emptyRequirementSet(): RequirementSet {
-  return { requirements: [], constraints: [], extraIndexUrls: [], findLinks: [], pre: false, requireHashes: false, noIndex: false };
+  return {
+    requirements: [],
+    constraints: [],
+    extraIndexUrls: [],
+    findLinks: [],
+    pre: false,
+    requireHashes: false,
+    noIndex: false,
+  };
 }
 
 /** Read a requirements file (and everything it includes) into `into`. */
-export async function readRequirementsFile(file: string, into: RequirementSet = emptyRequirementSet(), asConstraints = false, seen = new Set<string>()): Promise<RequirementSet> {
+export async function readRequirementsFile(
+  file: string,
+  into: RequirementSet = emptyRequirementSet(),
+  asConstraints = false,
+  seen = new Set<string>(),
+): Promise<RequirementSet> {
   const abs = resolve(file);
   if (seen.has(abs)) throw new CogtsError('E_PIP_REQUIREMENT', `${file}: included twice (include cycle)`);
   seen.add(abs);
@@ -45,7 +58,10 @@ export async function readRequirementsFile(file: string, into: RequirementSet = 
   try {
     text = await readFile(abs, 'utf8');
   } catch (e) {
-    throw new CogtsError('E_PIP_REQUIREMENT', `cannot read requirements file ${file}`, { cause: e, hint: 'check python_requirements in cog.yaml' });
+    throw new CogtsError('E_PIP_REQUIREMENT', `cannot read requirements file ${file}`, {
+      cause: e,
+      hint: 'check python_requirements in cog.yaml',
+    });
   }
   await parseRequirementsText(text, { file, baseDir: dirname(abs), into, asConstraints, seen });
   return into;
@@ -79,7 +95,15 @@ function logicalLines(text: string): { line: number; text: string }[] {
   return out;
 }
 
-const IGNORED_FLAGS = new Set(['--prefer-binary', '--trusted-host', '--use-feature', '--progress-bar', '--no-cache-dir', '--only-binary', '--no-build-isolation']);
+const IGNORED_FLAGS = new Set([
+  '--prefer-binary',
+  '--trusted-host',
+  '--use-feature',
+  '--progress-bar',
+  '--no-cache-dir',
+  '--only-binary',
+  '--no-build-isolation',
+]);
 
 export async function parseRequirementsText(text: string, ctx: ParseCtx): Promise<void> {
   const { into } = ctx;
@@ -100,13 +124,15 @@ export async function parseRequirementsText(text: string, ctx: ParseCtx): Promis
         case '-c':
         case '--constraint': {
           const target = need();
-          if (/^https?:/.test(target)) fail(`remote includes are not supported: ${target}`, 'download the file next to cog.yaml');
+          if (/^https?:/.test(target))
+            fail(`remote includes are not supported: ${target}`, 'download the file next to cog.yaml');
           const path = isAbsolute(target) ? target : resolve(ctx.baseDir, target);
           const isC = opt === '-c' || opt === '--constraint';
           try {
             await readRequirementsFile(path, into, ctx.asConstraints || isC, ctx.seen);
           } catch (e) {
-            if (e instanceof CogtsError && e.message.startsWith('cannot read')) fail(`cannot read included file ${target}`);
+            if (e instanceof CogtsError && e.message.startsWith('cannot read'))
+              fail(`cannot read included file ${target}`);
             throw e;
           }
           break;
@@ -134,11 +160,18 @@ export async function parseRequirementsText(text: string, ctx: ParseCtx): Promis
           into.requireHashes = true;
           break;
         case '--no-binary':
-          if (arg !== ':none:') fail(`--no-binary ${arg}: cogts installs wheels only and never builds from source`, 'remove --no-binary or publish a wheel');
+          if (arg !== ':none:')
+            fail(
+              `--no-binary ${arg}: cogts installs wheels only and never builds from source`,
+              'remove --no-binary or publish a wheel',
+            );
           break;
         case '-e':
         case '--editable':
-          fail('editable installs (-e) cannot go into an image layer', 'use a wheel file or a pinned version');
+          fail(
+            'editable installs (-e) cannot go into an image layer',
+            'use a wheel file or a pinned version',
+          );
           break;
         default:
           if (IGNORED_FLAGS.has(opt)) break;
@@ -175,12 +208,14 @@ function parseLineRequirement(text: string, baseDir: string): Requirement {
   const head = markerIdx >= 0 ? text.slice(0, markerIdx) : text;
   const tail = markerIdx >= 0 ? text.slice(markerIdx) : '';
   const isUrl = /^[a-z+]+:\/\//.test(head);
-  const isPath = !head.includes('@') && (head.startsWith('.') || head.startsWith('/') || head.endsWith('.whl'));
+  const isPath =
+    !head.includes('@') && (head.startsWith('.') || head.startsWith('/') || head.endsWith('.whl'));
   if (isUrl || isPath) {
     const url = isUrl ? head : pathToFileURL(resolve(baseDir, head)).href;
     const base = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
     const w = parseWheelName(base);
-    if (!w) throw new Pep508Error(`"${head}" is not a wheel (.whl); cogts never builds sdists or source trees`);
+    if (!w)
+      throw new Pep508Error(`"${head}" is not a wheel (.whl); cogts never builds sdists or source trees`);
     return parseRequirement(`${w.name} @ ${url}${tail}`);
   }
   const req = parseRequirement(text);
@@ -192,7 +227,12 @@ function parseLineRequirement(text: string, baseDir: string): Requirement {
 }
 
 /** Config `python_packages` entries are requirement lines of a virtual file named after the config. */
-export async function parsePackageList(lines: string[], source: string, baseDir: string, into = emptyRequirementSet()): Promise<RequirementSet> {
+export async function parsePackageList(
+  lines: string[],
+  source: string,
+  baseDir: string,
+  into = emptyRequirementSet(),
+): Promise<RequirementSet> {
   await parseRequirementsText(lines.join('\n'), { file: source, baseDir, into });
   return into;
 }

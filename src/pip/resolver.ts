@@ -69,7 +69,11 @@ interface Failure {
 
 type State = Map<string, Pin>;
 
-export async function resolve(finder: Finder, req: ResolveRequest, target: PythonTarget): Promise<ResolvedPackage[]> {
+export async function resolve(
+  finder: Finder,
+  req: ResolveRequest,
+  target: PythonTarget,
+): Promise<ResolvedPackage[]> {
   const env = markerEnv(target);
   const pyFull = targetPythonFull(target);
   const rootFilters = new Map<string, Req[]>();
@@ -77,7 +81,15 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
   for (const r of [...req.requirements, ...req.constraints]) {
     if (r.marker && !evaluateMarker(r.marker, { ...env, extra: '' })) continue;
     const isC = req.constraints.includes(r);
-    const q: Req = { key: r.key, name: r.name, specifier: r.specifier, extras: isC ? [] : r.extras, from: r.source, root: true, constraint: isC };
+    const q: Req = {
+      key: r.key,
+      name: r.name,
+      specifier: r.specifier,
+      extras: isC ? [] : r.extras,
+      from: r.source,
+      root: true,
+      constraint: isC,
+    };
     if (r.url) q.url = r.url;
     const list = rootFilters.get(r.key) ?? [];
     list.push(q);
@@ -87,8 +99,17 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
   const hashesByKey = new Map<string, string[]>();
   if (req.requireHashes) {
     for (const r of req.requirements) {
-      if (!r.hashes.length) throw new CogtsError('E_PIP_HASH_REQUIRED', `${r.source}: hash-checking mode is on (some requirement has --hash) but "${r.text}" has none`, { hint: 'add --hash=sha256:… to every requirement, or remove all of them' });
-      if (!r.url && !/^===?[^,*]+$/.test(r.specifier)) throw new CogtsError('E_PIP_HASH_REQUIRED', `${r.source}: in hash-checking mode "${r.text}" must be pinned with ==`);
+      if (!r.hashes.length)
+        throw new CogtsError(
+          'E_PIP_HASH_REQUIRED',
+          `${r.source}: hash-checking mode is on (some requirement has --hash) but "${r.text}" has none`,
+          { hint: 'add --hash=sha256:… to every requirement, or remove all of them' },
+        );
+      if (!r.url && !/^===?[^,*]+$/.test(r.specifier))
+        throw new CogtsError(
+          'E_PIP_HASH_REQUIRED',
+          `${r.source}: in hash-checking mode "${r.text}" must be pinned with ==`,
+        );
       hashesByKey.set(r.key, [...(hashesByKey.get(r.key) ?? []), ...r.hashes]);
     }
   }
@@ -98,7 +119,8 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
   const describeReq = (r: Req): string => {
     const spec = r.url ? ` @ ${r.url}` : r.specifier || ' (any version)';
     if (r.constraint) return `constraint ${r.name}${spec} (${r.from})`;
-    if (r.root) return `you ${/^===?[^,]+$/.test(r.specifier) ? 'pinned' : 'asked for'} ${r.name}${spec} (${r.from})`;
+    if (r.root)
+      return `you ${/^===?[^,]+$/.test(r.specifier) ? 'pinned' : 'asked for'} ${r.name}${spec} (${r.from})`;
     return `${r.from} requires ${r.name}${r.specifier || ' (any version)'}`;
   };
 
@@ -124,7 +146,15 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
       const applies = extraList.some((x) => !d.marker || evaluateMarker(d.marker, { ...env, extra: x }));
       if (!applies) continue;
       if (only && d.marker && evaluateMarker(d.marker, { ...env, extra: '' })) continue;
-      const q: Req = { key: d.key, name: d.name, specifier: d.specifier, extras: d.extras, from, fromKey: cand.key, root: false };
+      const q: Req = {
+        key: d.key,
+        name: d.name,
+        specifier: d.specifier,
+        extras: d.extras,
+        from,
+        fromKey: cand.key,
+        root: false,
+      };
       if (d.url) q.url = d.url;
       out.push(q);
     }
@@ -137,9 +167,20 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
       const r = pending[i] as Req;
       const pin = state.get(r.key);
       if (!pin) break;
-      const culprits = new Set<string>([r.key, ...pin.cause, ...(r.fromKey ? [r.fromKey, ...(state.get(r.fromKey)?.cause ?? [])] : [])]);
-      if (r.url ? r.url.split('#')[0] !== pin.cand.file.url : !versionMatches(pin.cand.version, r.specifier, true)) {
-        return { message: `${describeReq(r)}, but ${pin.name}==${pin.cand.version} was chosen (${pin.cause.size ? `required by ${[...pin.cause].join(', ')}` : 'as asked'})`, culprits };
+      const culprits = new Set<string>([
+        r.key,
+        ...pin.cause,
+        ...(r.fromKey ? [r.fromKey, ...(state.get(r.fromKey)?.cause ?? [])] : []),
+      ]);
+      if (
+        r.url
+          ? r.url.split('#')[0] !== pin.cand.file.url
+          : !versionMatches(pin.cand.version, r.specifier, true)
+      ) {
+        return {
+          message: `${describeReq(r)}, but ${pin.name}==${pin.cand.version} was chosen (${pin.cause.size ? `required by ${[...pin.cause].join(', ')}` : 'as asked'})`,
+          culprits,
+        };
       }
       const newExtras = r.extras.filter((x) => !pin.extras.has(x));
       if (newExtras.length) {
@@ -165,13 +206,18 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
     } else {
       const listing = await finder.listing(r.key);
       if (!listing.files.length) {
-        throw new CogtsError('E_PIP_NOT_FOUND', `package ${r.name} was not found on any index (${describeReq(r)})`, {
-          hint: `indexes searched: ${finder.opts.indexUrls.join(', ') || '(none)'}${finder.opts.findLinks.length ? `; find-links: ${finder.opts.findLinks.join(', ')}` : ''}. Check the name, or add --extra-index-url / --find-links`,
-        });
+        throw new CogtsError(
+          'E_PIP_NOT_FOUND',
+          `package ${r.name} was not found on any index (${describeReq(r)})`,
+          {
+            hint: `indexes searched: ${finder.opts.indexUrls.join(', ') || '(none)'}${finder.opts.findLinks.length ? `; find-links: ${finder.opts.findLinks.join(', ')}` : ''}. Check the name, or add --extra-index-url / --find-links`,
+          },
+        );
       }
       if (!listing.candidates.length) throw noWheelError(r.name, listing.files, target);
       available = listing.candidates.map((c) => c.version);
-      const pinnedExactly = (v: string) => filters.some((f) => new RegExp(`^===?${v.replace(/[.+]/g, '\\$&')}$`).test(f.specifier));
+      const pinnedExactly = (v: string) =>
+        filters.some((f) => new RegExp(`^===?${v.replace(/[.+]/g, '\\$&')}$`).test(f.specifier));
       const allowed = hashesByKey.get(r.key);
       cands = listing.candidates.filter(
         (c) =>
@@ -180,11 +226,17 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
           (!allowed || !c.file.sha256 || allowed.includes(c.file.sha256)),
       );
       if (!cands.length && allowed) {
-        const byVersion = listing.candidates.filter((c) => filters.every((f) => versionMatches(c.version, f.specifier, req.pre)));
+        const byVersion = listing.candidates.filter((c) =>
+          filters.every((f) => versionMatches(c.version, f.specifier, req.pre)),
+        );
         if (byVersion.length) {
-          throw new CogtsError('E_PIP_HASH_MISMATCH', `hash mismatch for ${r.name}: ${byVersion.map((c) => `${c.file.filename} has sha256 ${c.file.sha256}`).join(', ')}; ${rootFilters.get(r.key)?.[0]?.from ?? 'the requirement'} allows only ${allowed.join(', ')}`, {
-            hint: 'the file on the index changed or the --hash is wrong; update the hash only if you trust the new file',
-          });
+          throw new CogtsError(
+            'E_PIP_HASH_MISMATCH',
+            `hash mismatch for ${r.name}: ${byVersion.map((c) => `${c.file.filename} has sha256 ${c.file.sha256}`).join(', ')}; ${rootFilters.get(r.key)?.[0]?.from ?? 'the requirement'} allows only ${allowed.join(', ')}`,
+            {
+              hint: 'the file on the index changed or the --hash is wrong; update the hash only if you trust the new file',
+            },
+          );
         }
       }
       const pref = req.preferred?.get(r.key);
@@ -192,7 +244,8 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
     }
     if (!cands.length) {
       const culprits = new Set<string>([r.key]);
-      for (const f of filters) if (f.fromKey) for (const k of [f.fromKey, ...(state.get(f.fromKey)?.cause ?? [])]) culprits.add(k);
+      for (const f of filters)
+        if (f.fromKey) for (const k of [f.fromKey, ...(state.get(f.fromKey)?.cause ?? [])]) culprits.add(k);
       // Dependencies first, then the user's own lines: "torch==2.1.0 requires triton==2.1.0; you pinned triton==2.3.0".
       const ordered = [...filters.filter((f) => !f.root), ...filters.filter((f) => f.root)];
       const uniq = [...new Map(ordered.map((f) => [describeReq(f), f])).keys()];
@@ -203,16 +256,23 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
     }
     let last: Failure | undefined;
     for (const cand of cands) {
-      if (++tries > maxTries) throw new CogtsError('E_PIP_RESOLVE', `resolution gave up after ${maxTries} tries`, { hint: 'pin more versions in requirements.txt' });
+      if (++tries > maxTries)
+        throw new CogtsError('E_PIP_RESOLVE', `resolution gave up after ${maxTries} tries`, {
+          hint: 'pin more versions in requirements.txt',
+        });
       const meta = await finder.metadata(cand);
       if (meta.requiresPython && !versionMatches(pyFull, meta.requiresPython.replace(/\s+/g, ''), true)) {
-        last = { message: `${meta.name}==${cand.version} requires Python ${meta.requiresPython}, the target has ${pyFull}`, culprits: new Set([r.key]) };
+        last = {
+          message: `${meta.name}==${cand.version} requires Python ${meta.requiresPython}, the target has ${pyFull}`,
+          culprits: new Set([r.key]),
+        };
         continue;
       }
       const extras = new Set(sameKey.flatMap((x) => x.extras));
       const deps = await depsOf(cand, extras);
       const cause = new Set<string>();
-      for (const s of sameKey) if (s.fromKey) for (const k of [s.fromKey, ...(state.get(s.fromKey)?.cause ?? [])]) cause.add(k);
+      for (const s of sameKey)
+        if (s.fromKey) for (const k of [s.fromKey, ...(state.get(s.fromKey)?.cause ?? [])]) cause.add(k);
       const next = new Map(state);
       next.set(r.key, { cand, name: meta.name, extras, deps: new Set(deps.map((d) => d.key)), cause });
       const res = await step(next, [...rest, ...deps]);
@@ -225,12 +285,20 @@ export async function resolve(finder: Finder, req: ResolveRequest, target: Pytho
 
   const result = await step(new Map(), roots);
   if (!(result instanceof Map)) {
-    throw new CogtsError('E_PIP_CONFLICT', `cannot resolve Python requirements for ${describeTarget(target)}: ${result.message}`, { hint: 'relax or change one of the pins named above' });
+    throw new CogtsError(
+      'E_PIP_CONFLICT',
+      `cannot resolve Python requirements for ${describeTarget(target)}: ${result.message}`,
+      { hint: 'relax or change one of the pins named above' },
+    );
   }
   const out: ResolvedPackage[] = [];
   for (const [key, pin] of result) {
     if (req.requireHashes && !hashesByKey.has(key)) {
-      throw new CogtsError('E_PIP_HASH_REQUIRED', `hash-checking mode: ${pin.name}==${pin.cand.version} (required by ${[...pin.cause].join(', ')}) has no pinned requirement with --hash`, { hint: `add "${pin.name}==${pin.cand.version} --hash=sha256:…"` });
+      throw new CogtsError(
+        'E_PIP_HASH_REQUIRED',
+        `hash-checking mode: ${pin.name}==${pin.cand.version} (required by ${[...pin.cause].join(', ')}) has no pinned requirement with --hash`,
+        { hint: `add "${pin.name}==${pin.cand.version} --hash=sha256:…"` },
+      );
     }
     const p: ResolvedPackage = {
       key,

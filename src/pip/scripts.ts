@@ -23,9 +23,14 @@ export function parseScriptEntryPoints(text: string, where: string): EntryPoint[
     if (section !== 'console_scripts' && section !== 'gui_scripts') continue;
     const m = /^([^=\s][^=]*?)\s*=\s*([\w.]+)\s*(?::\s*([\w.]+))?\s*(\[.*\])?$/.exec(line);
     if (!m) throw new CogtsError('E_PIP_WHEEL', `${where}: cannot parse entry point "${line}"`);
-    if (!m[3]) throw new CogtsError('E_PIP_WHEEL', `${where}: script entry point "${line}" names no function`);
+    if (!m[3])
+      throw new CogtsError('E_PIP_WHEEL', `${where}: script entry point "${line}" names no function`);
     const name = (m[1] as string).trim();
-    if (name.includes('/') || name.startsWith('.')) throw new CogtsError('E_PIP_WHEEL_UNSAFE_PATH', `${where}: script name "${name}" is not a plain file name`);
+    if (name.includes('/') || name.startsWith('.'))
+      throw new CogtsError(
+        'E_PIP_WHEEL_UNSAFE_PATH',
+        `${where}: script name "${name}" is not a plain file name`,
+      );
     out.push({ name, module: m[2] as string, attr: m[3] });
   }
   return out;
@@ -49,5 +54,8 @@ export function rewriteShebang(content: Buffer, interpreter: string): Buffer | u
   const m = /^#!pythonw?(\r?\n| [^\n]*\n)/.exec(content.subarray(0, 256).toString('latin1'));
   if (!m) return undefined;
   const rest = m[1] as string;
-  return Buffer.concat([Buffer.from(`#!${interpreter}${rest.startsWith(' ') ? rest : '\n'}`), content.subarray(m[0].length)]);
+  return Buffer.concat([
+    Buffer.from(`#!${interpreter}${rest.startsWith(' ') ? rest : '\n'}`),
+    content.subarray(m[0].length),
+  ]);
 }

@@ -17,18 +17,28 @@ export interface PythonTarget {
   musl?: string;
 }
 
-const MACHINES: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64', 'linux/arm64/v8': 'aarch64' };
+const MACHINES: Record<string, string> = {
+  'linux/amd64': 'x86_64',
+  'linux/arm64': 'aarch64',
+  'linux/arm64/v8': 'aarch64',
+};
 
 export function targetMachine(t: PythonTarget): string {
   const p = t.platform ?? 'linux/amd64';
   const m = MACHINES[p];
-  if (!m) throw new CogtsError('E_PIP_TARGET', `unsupported image platform "${p}" for Python wheels`, { hint: 'use linux/amd64 or linux/arm64' });
+  if (!m)
+    throw new CogtsError('E_PIP_TARGET', `unsupported image platform "${p}" for Python wheels`, {
+      hint: 'use linux/amd64 or linux/arm64',
+    });
   return m;
 }
 
 function pyParts(t: PythonTarget): [number, number, string] {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(t.pythonVersion);
-  if (!m) throw new CogtsError('E_PIP_TARGET', `invalid Python version "${t.pythonVersion}"`, { hint: 'write it as "3.11" or "3.11.7"' });
+  if (!m)
+    throw new CogtsError('E_PIP_TARGET', `invalid Python version "${t.pythonVersion}"`, {
+      hint: 'write it as "3.11" or "3.11.7"',
+    });
   return [Number(m[1]), Number(m[2]), m[3] ?? '0'];
 }
 
@@ -68,7 +78,8 @@ export function platformTags(t: PythonTarget): string[] {
     return out;
   }
   const gm = /^2\.(\d+)/.exec(t.glibc ?? '2.17');
-  if (!gm) throw new CogtsError('E_PIP_TARGET', `invalid glibc version "${t.glibc}"`, { hint: 'e.g. "2.35"' });
+  if (!gm)
+    throw new CogtsError('E_PIP_TARGET', `invalid glibc version "${t.glibc}"`, { hint: 'e.g. "2.35"' });
   // Legacy aliases sit right after their PEP 600 equivalent (manylinux1 = 2_5, 2010 = 2_12, 2014 = 2_17).
   const legacy: Record<number, string> = { 17: 'manylinux2014', 12: 'manylinux2010', 5: 'manylinux1' };
   for (let n = Number(gm[1]); n >= 5; n--) {

@@ -3,8 +3,9 @@
  * remote wheels can have a single member read with HTTP Range requests against the central directory,
  * so learning a 2 GB torch wheel's dependencies costs a few KB.
  */
-import { inflateRawSync } from 'node:zlib';
+
 import type { Readable } from 'node:stream';
+import { inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import { CogtsError } from '../errors.js';
 import type { HttpClient } from './http.js';
@@ -18,30 +19,58 @@ export interface ZipHandle {
 /** `shown` names the wheel in messages (the cache path means nothing to a user). */
 export function openZip(path: string, shown = path): Promise<ZipHandle> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true }, (err, zf) => {
-      if (err || !zf) return reject(new CogtsError('E_PIP_WHEEL', `${shown} is not a readable zip/wheel: ${err?.message}`, { cause: err }));
-      const entries: yauzl.Entry[] = [];
-      zf.on('entry', (e: yauzl.Entry) => {
-        entries.push(e);
+    yauzl.open(
+      path,
+      { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true },
+      (err, zf) => {
+        if (err || !zf)
+          return reject(
+            new CogtsError('E_PIP_WHEEL', `${shown} is not a readable zip/wheel: ${err?.message}`, {
+              cause: err,
+            }),
+          );
+        const entries: yauzl.Entry[] = [];
+        zf.on('entry', (e: yauzl.Entry) => {
+          entries.push(e);
+          zf.readEntry();
+        });
+        zf.on('error', (e: Error) => {
+          zf.close();
+          // yauzl itself refuses absolute and "../" member names: that is a zip-slip attempt, not corruption.
+          const slip = /^(invalid relative path|absolute path): (.*)$/.exec(e.message);
+          if (slip)
+            reject(
+              new CogtsError(
+                'E_PIP_WHEEL_UNSAFE_PATH',
+                `${shown}: member "${slip[2]}" has an absolute or escaping path; refusing to install`,
+                { cause: e },
+              ),
+            );
+          else reject(new CogtsError('E_PIP_WHEEL', `${shown}: corrupt zip: ${e.message}`, { cause: e }));
+        });
+        zf.on('end', () =>
+          resolve({
+            entries,
+            open: (entry) =>
+              new Promise((res, rej) =>
+                zf.openReadStream(entry, (e, s) =>
+                  e || !s
+                    ? rej(
+                        new CogtsError(
+                          'E_PIP_WHEEL',
+                          `${shown}: cannot read ${entry.fileName}: ${e?.message}`,
+                          { cause: e },
+                        ),
+                      )
+                    : res(s),
+                ),
+              ),
+            close: () => zf.close(),
+          }),
+        );
         zf.readEntry();
-      });
-      zf.on('error', (e: Error) => {
-        zf.close();
-        // yauzl itself refuses absolute and "../" member names: that is a zip-slip attempt, not corruption.
-        const slip = /^(invalid relative path|absolute path): (.*)$/.exec(e.message);
-        if (slip) reject(new CogtsError('E_PIP_WHEEL_UNSAFE_PATH', `${shown}: member "${slip[2]}" has an absolute or escaping path; refusing to install`, { cause: e }));
-        else reject(new CogtsError('E_PIP_WHEEL', `${shown}: corrupt zip: ${e.message}`, { cause: e }));
-      });
-      zf.on('end', () =>
-        resolve({
-          entries,
-          open: (entry) =>
-            new Promise((res, rej) => zf.openReadStream(entry, (e, s) => (e || !s ? rej(new CogtsError('E_PIP_WHEEL', `${shown}: cannot read ${entry.fileName}: ${e?.message}`, { cause: e })) : res(s)))),
-          close: () => zf.close(),
-        }),
-      );
-      zf.readEntry();
-    });
+      },
+    );
   });
 }
 
@@ -62,18 +91,24 @@ interface CdEntry {
  * Read one member of a remote zip whose name matches `pick` using Range requests.
  * undefined when the server does not do ranges (caller falls back to downloading the wheel).
  */
-export async function rangeReadMember(http: HttpClient, url: string, pick: (names: string[]) => string | undefined): Promise<Buffer | undefined> {
+export async function rangeReadMember(
+  http: HttpClient,
+  url: string,
+  pick: (names: string[]) => string | undefined,
+): Promise<Buffer | undefined> {
   const tail = await http.getRange(url, -65_536);
   if (!tail) return undefined;
   const { data, total } = tail;
   const tailStart = total - data.length;
   const eocd = data.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (eocd < 0) throw new CogtsError('E_PIP_WHEEL', `${url}: no zip end-of-central-directory record (not a wheel?)`);
+  if (eocd < 0)
+    throw new CogtsError('E_PIP_WHEEL', `${url}: no zip end-of-central-directory record (not a wheel?)`);
   let cdSize = data.readUInt32LE(eocd + 12);
   let cdOffset = data.readUInt32LE(eocd + 16);
   if (cdOffset === 0xffffffff || cdSize === 0xffffffff) {
     const loc = eocd - 20;
-    if (loc < 0 || data.readUInt32LE(loc) !== 0x07064b50) throw new CogtsError('E_PIP_WHEEL', `${url}: zip64 locator missing`);
+    if (loc < 0 || data.readUInt32LE(loc) !== 0x07064b50)
+      throw new CogtsError('E_PIP_WHEEL', `${url}: zip64 locator missing`);
     const z64 = Number(data.readBigUInt64LE(loc + 8)) - tailStart;
     if (z64 < 0) return undefined;
     cdSize = Number(data.readBigUInt64LE(z64 + 40));
@@ -94,7 +129,8 @@ export async function rangeReadMember(http: HttpClient, url: string, pick: (name
   const lh = await http.getRange(url, ent.offset, Math.min(total, ent.offset + want) - 1);
   if (!lh) return undefined;
   let buf = lh.data;
-  if (buf.readUInt32LE(0) !== 0x04034b50) throw new CogtsError('E_PIP_WHEEL', `${url}: bad local header for ${ent.name}`);
+  if (buf.readUInt32LE(0) !== 0x04034b50)
+    throw new CogtsError('E_PIP_WHEEL', `${url}: bad local header for ${ent.name}`);
   const start = 30 + buf.readUInt16LE(26) + buf.readUInt16LE(28);
   if (buf.length < start + ent.compSize) {
     const more = await http.getRange(url, ent.offset + start, ent.offset + start + ent.compSize - 1);
@@ -126,8 +162,14 @@ function parseCentralDirectory(cd: Buffer, url: string): CdEntry[] {
       const len = cd.readUInt16LE(e + 2);
       if (id === 1) {
         let q = e + 4;
-        if (uncomp === 0xffffffff) (uncomp = Number(cd.readBigUInt64LE(q))), (q += 8);
-        if (compSize === 0xffffffff) (compSize = Number(cd.readBigUInt64LE(q))), (q += 8);
+        if (uncomp === 0xffffffff) {
+          uncomp = Number(cd.readBigUInt64LE(q));
+          q += 8;
+        }
+        if (compSize === 0xffffffff) {
+          compSize = Number(cd.readBigUInt64LE(q));
+          q += 8;
+        }
         if (offset === 0xffffffff) offset = Number(cd.readBigUInt64LE(q));
       }
       e += 4 + len;
@@ -135,6 +177,7 @@ function parseCentralDirectory(cd: Buffer, url: string): CdEntry[] {
     out.push({ name, method, compSize, offset });
     p = eEnd + commentLen;
   }
-  if (out.length === 0) throw new CogtsError('E_PIP_WHEEL', `${url}: empty or unreadable zip central directory`);
+  if (out.length === 0)
+    throw new CogtsError('E_PIP_WHEEL', `${url}: empty or unreadable zip central directory`);
   return out;
 }

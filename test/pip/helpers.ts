@@ -1,6 +1,7 @@
 /** Shared test plumbing: fixture wheels built once per process, entries written to a folder. */
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+
 import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { installWheels, type Resolution, resolvePython } from '../../src/pip/index.js';
@@ -9,9 +9,15 @@ import { type PyIndex, startPyIndex } from '../helpers/pyindex.js';
 import { fixtureWheels, materialize, TARGET, tmp } from './helpers.js';
 
 const SITE = '/usr/local/lib/python3.11/site-packages';
-const PY = spawnSync('python3', ['-c', 'import sys,os;print(os.path.realpath(sys.executable))'], { encoding: 'utf8' }).stdout.trim();
+const PY = spawnSync('python3', ['-c', 'import sys,os;print(os.path.realpath(sys.executable))'], {
+  encoding: 'utf8',
+}).stdout.trim();
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -35,22 +41,43 @@ describe('installing wheels as layer entries', () => {
   let cache: string;
   let res: Resolution;
   before(async () => {
-    idx = await startPyIndex({ dir: await fixtureWheels(), flavour: 'json', yanked: { 'beta-1.6-py3-none-any.whl': '' } });
+    idx = await startPyIndex({
+      dir: await fixtureWheels(),
+      flavour: 'json',
+      yanked: { 'beta-1.6-py3-none-any.whl': '' },
+    });
     const d = await tmp();
     cache = join(d, 'cache');
     await writeFile(join(d, 'r.txt'), 'alpha[fast]\nspeedy\nnsa\nnsb\n');
-    res = await resolvePython({ requirements: { file: join(d, 'r.txt') }, indexes: { indexUrl: idx.url }, target: TARGET, cacheDir: cache, env: {} });
+    res = await resolvePython({
+      requirements: { file: join(d, 'r.txt') },
+      indexes: { indexUrl: idx.url },
+      target: TARGET,
+      cacheDir: cache,
+      env: {},
+    });
   });
   after(() => idx.close());
 
   test('layout: purelib/platlib, .data scripts/headers/data, console scripts, fresh RECORD, no installer noise', async () => {
-    const groups = await installWheels(res, { sitePackages: SITE, interpreter: PY, binDir: '/usr/local/bin', cacheDir: cache });
+    const groups = await installWheels(res, {
+      sitePackages: SITE,
+      interpreter: PY,
+      binDir: '/usr/local/bin',
+      cacheDir: cache,
+    });
     assert.equal(groups.length, 1);
     assert.equal(groups[0]?.name, 'python-packages');
     const root = await tmp();
     const paths = await materialize(groups, root);
     assert.deepEqual(paths, [...paths].sort(), 'entries are sorted');
-    for (const p of ['/usr/local/bin/gamma-cli', '/usr/local/bin/eps-tool', '/usr/local/include/python3.11/epsilon/eps.h', '/usr/local/share/epsilon/data.txt', `${SITE}/epsilon_extra.py`])
+    for (const p of [
+      '/usr/local/bin/gamma-cli',
+      '/usr/local/bin/eps-tool',
+      '/usr/local/include/python3.11/epsilon/eps.h',
+      '/usr/local/share/epsilon/data.txt',
+      `${SITE}/epsilon_extra.py`,
+    ])
       assert.ok(paths.includes(p), p);
     assert.ok(!paths.some((p) => /\/(INSTALLER|REQUESTED|direct_url\.json)$/.test(p)));
     const epsTool = await readFile(join(root, '/usr/local/bin/eps-tool'), 'utf8');
@@ -68,9 +95,18 @@ describe('installing wheels as layer entries', () => {
     assert.match(record, /^\.\.\/\.\.\/\.\.\/bin\/eps-tool,/m);
     // Import it all with the host Python (the C extension too) and run the console scripts.
     const env = { ...process.env, PYTHONPATH: join(root, SITE), PYTHONNOUSERSITE: '1' };
-    const imp = spawnSync(PY, ['-I', '-c', 'import sys; sys.path.insert(0, sys.argv[1]); import alpha, beta, gamma.cli, epsilon, epsilon_extra, speedy, nspkg.a, nspkg.b; print(alpha.__version__, beta.__version__, speedy.add(2, 3)); import importlib.metadata as m; print(m.version("alpha"), m.version("speedy"))', join(root, SITE)], { encoding: 'utf8', env });
+    const imp = spawnSync(
+      PY,
+      [
+        '-I',
+        '-c',
+        'import sys; sys.path.insert(0, sys.argv[1]); import alpha, beta, gamma.cli, epsilon, epsilon_extra, speedy, nspkg.a, nspkg.b; print(alpha.__version__, beta.__version__, speedy.add(2, 3)); import importlib.metadata as m; print(m.version("alpha"), m.version("speedy"))',
+        join(root, SITE),
+      ],
+      { encoding: 'utf8', env },
+    );
     assert.equal(imp.status, 0, imp.stderr);
-    assert.equal(imp.stdout, "2.0 1.5 5\n2.0 1.0\n");
+    assert.equal(imp.stdout, '2.0 1.5 5\n2.0 1.0\n');
     const cli = spawnSync(join(root, '/usr/local/bin/gamma-cli'), [], { encoding: 'utf8', env });
     assert.equal(cli.stdout, 'gamma-cli ok\n', cli.stderr);
     const eps = spawnSync(join(root, '/usr/local/bin/eps-tool'), [], { encoding: 'utf8', env });
@@ -79,7 +115,12 @@ describe('installing wheels as layer entries', () => {
 
   test('deterministic: two installs give identical entries and bytes; big packages get their own group', async () => {
     const snapshot = async (big?: number) => {
-      const groups = await installWheels(res, { sitePackages: SITE, interpreter: '/usr/bin/python3', cacheDir: cache, bigPackageBytes: big });
+      const groups = await installWheels(res, {
+        sitePackages: SITE,
+        interpreter: '/usr/bin/python3',
+        cacheDir: cache,
+        bigPackageBytes: big,
+      });
       const h = createHash('sha256');
       for (const g of groups) {
         h.update(`${g.name}\n`);
@@ -95,7 +136,10 @@ describe('installing wheels as layer entries', () => {
     assert.equal(a.digest, b.digest);
     // With a 10 kB threshold, the C extension wheel (its .so is bigger) is split out.
     const split = await snapshot(10_000);
-    assert.deepEqual(split.groups.map((g) => g.name), ['python-speedy', 'python-packages']);
+    assert.deepEqual(
+      split.groups.map((g) => g.name),
+      ['python-speedy', 'python-packages'],
+    );
     assert.deepEqual(split.groups[0]?.packages, [{ name: 'speedy', version: '1.0' }]);
     assert.ok(split.groups[0]?.entries.every((e) => e.path.includes('speedy')));
   });
@@ -104,14 +148,35 @@ describe('installing wheels as layer entries', () => {
     const d = await tmp();
     const install = async (reqs: string, cacheDir = join(d, 'c')) => {
       await writeFile(join(d, 'r.txt'), reqs);
-      const r = await resolvePython({ requirements: { file: join(d, 'r.txt') }, indexes: { indexUrl: idx.url }, target: TARGET, cacheDir, env: {} });
+      const r = await resolvePython({
+        requirements: { file: join(d, 'r.txt') },
+        indexes: { indexUrl: idx.url },
+        target: TARGET,
+        cacheDir,
+        env: {},
+      });
       return installWheels(r, { sitePackages: SITE, interpreter: PY, cacheDir });
     };
-    await assert.rejects(install('tampered\n'), { code: 'E_PIP_WHEEL_RECORD', message: /tampered-1\.0-py3-none-any\.whl: tampered\/__init__\.py does not match its RECORD hash/ });
-    await assert.rejects(install('slip\n'), { code: 'E_PIP_WHEEL_UNSAFE_PATH', message: /"\.\.\/\.\.\/etc\/evil"/ });
+    await assert.rejects(install('tampered\n'), {
+      code: 'E_PIP_WHEEL_RECORD',
+      message: /tampered-1\.0-py3-none-any\.whl: tampered\/__init__\.py does not match its RECORD hash/,
+    });
+    await assert.rejects(install('slip\n'), {
+      code: 'E_PIP_WHEEL_UNSAFE_PATH',
+      message: /"\.\.\/\.\.\/etc\/evil"/,
+    });
     const good = res.packages.find((p) => p.key === 'beta');
-    const bad: Resolution = { ...res, packages: [{ ...(good as Resolution['packages'][number]), sha256: 'f'.repeat(64), allowedHashes: [] }] };
-    await assert.rejects(installWheels(bad, { sitePackages: SITE, interpreter: PY, cacheDir: join(d, 'fresh') }), { code: 'E_PIP_HASH_MISMATCH', message: /beta-1\.5-py3-none-any\.whl: expected sha256 f{64}, got [0-9a-f]{64}/ });
+    const bad: Resolution = {
+      ...res,
+      packages: [{ ...(good as Resolution['packages'][number]), sha256: 'f'.repeat(64), allowedHashes: [] }],
+    };
+    await assert.rejects(
+      installWheels(bad, { sitePackages: SITE, interpreter: PY, cacheDir: join(d, 'fresh') }),
+      {
+        code: 'E_PIP_HASH_MISMATCH',
+        message: /beta-1\.5-py3-none-any\.whl: expected sha256 f{64}, got [0-9a-f]{64}/,
+      },
+    );
   });
 
   test('cross-check: same files and versions as pip install --target --platform', async (t) => {
@@ -121,11 +186,37 @@ describe('installing wheels as layer entries', () => {
     // Asynchronous: the index answers from this very process.
     const r = await run(
       'python3',
-      ['-m', 'pip', 'install', '--isolated', '--disable-pip-version-check', '--no-cache-dir', '--no-compile', '--target', target, '--platform', 'manylinux2014_x86_64', '--python-version', '3.11', '--only-binary=:all:', '--index-url', idx.url, 'alpha[fast]', 'speedy', 'nsa', 'nsb'],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--isolated',
+        '--disable-pip-version-check',
+        '--no-cache-dir',
+        '--no-compile',
+        '--target',
+        target,
+        '--platform',
+        'manylinux2014_x86_64',
+        '--python-version',
+        '3.11',
+        '--only-binary=:all:',
+        '--index-url',
+        idx.url,
+        'alpha[fast]',
+        'speedy',
+        'nsa',
+        'nsb',
+      ],
       { ...process.env, PIP_CONFIG_FILE: '/dev/null' },
     );
     assert.equal(r.status, 0, r.stderr);
-    const groups = await installWheels(res, { sitePackages: SITE, interpreter: PY, binDir: '/usr/local/bin', cacheDir: cache });
+    const groups = await installWheels(res, {
+      sitePackages: SITE,
+      interpreter: PY,
+      binDir: '/usr/local/bin',
+      cacheDir: cache,
+    });
     const root = await tmp();
     await materialize(groups, root);
     const noise = /(^|\/)(INSTALLER|REQUESTED|direct_url\.json)$|__pycache__/;

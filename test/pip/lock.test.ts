@@ -4,13 +4,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { installWheels, readLock, resolvePython, writeLockSection } from '../../src/pip/index.js';
-import { type PyIndex, startPyIndex } from '../helpers/pyindex.js';
 import { cogtsBin } from '../helpers/paths.js';
+import { type PyIndex, startPyIndex } from '../helpers/pyindex.js';
 import { fixtureWheels, tmp } from './helpers.js';
 
 function cli(args: string[], cwd: string): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [cogtsBin, ...args], { cwd, env: { ...process.env, PIP_INDEX_URL: '', PIP_EXTRA_INDEX_URL: '', PIP_FIND_LINKS: '' } });
+    const c = spawn(process.execPath, [cogtsBin, ...args], {
+      cwd,
+      env: { ...process.env, PIP_INDEX_URL: '', PIP_EXTRA_INDEX_URL: '', PIP_FIND_LINKS: '' },
+    });
     let out = '';
     let err = '';
     c.stdout.on('data', (d) => (out += d));
@@ -31,14 +34,34 @@ describe('cogts lock and --locked', () => {
     const d = await tmp();
     await writeFile(join(d, 'requirements.txt'), 'alpha==1.0\n');
     const lockFile = join(d, 'cogts.lock');
-    await writeLockSection(lockFile, 'base', { image: 'python:3.11-slim', digest: `sha256:${'1'.repeat(64)}` });
-    const common = ['--requirements', 'requirements.txt', '--index-url', idx.url, '--cache-dir', join(d, 'cache'), '--python-version', '3.11', '--glibc', '2.35'];
+    await writeLockSection(lockFile, 'base', {
+      image: 'python:3.11-slim',
+      digest: `sha256:${'1'.repeat(64)}`,
+    });
+    const common = [
+      '--requirements',
+      'requirements.txt',
+      '--index-url',
+      idx.url,
+      '--cache-dir',
+      join(d, 'cache'),
+      '--python-version',
+      '3.11',
+      '--glibc',
+      '2.35',
+    ];
     const r = await cli(['lock', ...common], d);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /alpha==1\.0\nbeta==1\.6\n/);
     const lock = await readLock(lockFile);
     assert.equal(lock?.base?.image, 'python:3.11-slim');
-    assert.deepEqual(lock?.pip?.packages.map((p) => [p.name, p.version, p.filename]), [['alpha', '1.0', 'alpha-1.0-py3-none-any.whl'], ['beta', '1.6', 'beta-1.6-py3-none-any.whl']]);
+    assert.deepEqual(
+      lock?.pip?.packages.map((p) => [p.name, p.version, p.filename]),
+      [
+        ['alpha', '1.0', 'alpha-1.0-py3-none-any.whl'],
+        ['beta', '1.6', 'beta-1.6-py3-none-any.whl'],
+      ],
+    );
     for (const p of lock?.pip?.packages ?? []) {
       assert.match(p.sha256, /^[0-9a-f]{64}$/);
       assert.ok(p.url.startsWith(idx.filesUrl));
@@ -53,26 +76,69 @@ describe('cogts lock and --locked', () => {
 
     // --locked through the API: no resolution (the index may even be gone), install from lock URLs + hashes.
     await writeFile(join(d, 'requirements.txt'), 'alpha==1.0\n');
-    const locked = await resolvePython({ requirements: { file: join(d, 'requirements.txt') }, indexes: { indexUrl: idx.url }, target: { pythonVersion: '3.11', glibc: '2.35' }, cacheDir: join(d, 'cache2'), lock, locked: true, env: {} });
+    const locked = await resolvePython({
+      requirements: { file: join(d, 'requirements.txt') },
+      indexes: { indexUrl: idx.url },
+      target: { pythonVersion: '3.11', glibc: '2.35' },
+      cacheDir: join(d, 'cache2'),
+      lock,
+      locked: true,
+      env: {},
+    });
     assert.equal(locked.from, 'lock');
     const before = idx.requests.length;
-    const groups = await installWheels(locked, { sitePackages: '/usr/lib/python3.11/site-packages', interpreter: '/usr/bin/python3', cacheDir: join(d, 'cache2') });
-    assert.ok(groups[0]?.entries.some((e) => e.path === '/usr/lib/python3.11/site-packages/beta/__init__.py'));
-    assert.ok(idx.requests.slice(before).every((q) => q.url.startsWith('/files/')), 'install from a lock fetches files only');
+    const groups = await installWheels(locked, {
+      sitePackages: '/usr/lib/python3.11/site-packages',
+      interpreter: '/usr/bin/python3',
+      cacheDir: join(d, 'cache2'),
+    });
+    assert.ok(
+      groups[0]?.entries.some((e) => e.path === '/usr/lib/python3.11/site-packages/beta/__init__.py'),
+    );
+    assert.ok(
+      idx.requests.slice(before).every((q) => q.url.startsWith('/files/')),
+      'install from a lock fetches files only',
+    );
     // A tampered lock hash is caught on download.
     const bad = structuredClone(lock);
     if (bad?.pip?.packages[0]) bad.pip.packages[0].sha256 = '0'.repeat(64);
-    const badRes = await resolvePython({ requirements: { file: join(d, 'requirements.txt') }, indexes: { indexUrl: idx.url }, target: { pythonVersion: '3.11', glibc: '2.35' }, cacheDir: join(d, 'c3'), lock: bad, locked: true, env: {} });
-    await assert.rejects(installWheels(badRes, { sitePackages: '/s', interpreter: '/usr/bin/python3', cacheDir: join(d, 'c3') }), { code: 'E_PIP_HASH_MISMATCH' });
-    await assert.rejects(resolvePython({ requirements: { file: join(d, 'requirements.txt') }, target: { pythonVersion: '3.11' }, cacheDir: d, locked: true, env: {} }), { code: 'E_LOCK_MISSING' });
+    const badRes = await resolvePython({
+      requirements: { file: join(d, 'requirements.txt') },
+      indexes: { indexUrl: idx.url },
+      target: { pythonVersion: '3.11', glibc: '2.35' },
+      cacheDir: join(d, 'c3'),
+      lock: bad,
+      locked: true,
+      env: {},
+    });
+    await assert.rejects(
+      installWheels(badRes, { sitePackages: '/s', interpreter: '/usr/bin/python3', cacheDir: join(d, 'c3') }),
+      { code: 'E_PIP_HASH_MISMATCH' },
+    );
+    await assert.rejects(
+      resolvePython({
+        requirements: { file: join(d, 'requirements.txt') },
+        target: { pythonVersion: '3.11' },
+        cacheDir: d,
+        locked: true,
+        env: {},
+      }),
+      { code: 'E_LOCK_MISSING' },
+    );
     assert.match(await readFile(lockFile, 'utf8'), /^\{\n {2}"lockVersion": 1,\n {2}"base"/);
   });
 
   test('lock reads python_requirements from cog.yaml', async () => {
     const d = await tmp();
     await writeFile(join(d, 'requirements.txt'), 'gamma\n');
-    await writeFile(join(d, 'predict.py'), 'from cog import BasePredictor\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return "x"\n');
-    await writeFile(join(d, 'cog.yaml'), 'build:\n  python_version: "3.11"\n  python_requirements: requirements.txt\npredict: "predict.py:Predictor"\n');
+    await writeFile(
+      join(d, 'predict.py'),
+      'from cog import BasePredictor\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return "x"\n',
+    );
+    await writeFile(
+      join(d, 'cog.yaml'),
+      'build:\n  python_version: "3.11"\n  python_requirements: requirements.txt\npredict: "predict.py:Predictor"\n',
+    );
     const r = await cli(['lock', '--index-url', idx.url, '--cache-dir', join(d, 'cache')], d);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^gamma==1\.0\n/);

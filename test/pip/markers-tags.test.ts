@@ -43,11 +43,23 @@ test('PEP 440 matching with pre-releases and local versions', () => {
 test('wheel tags for the target: manylinux up to the glibc, legacy aliases, musl, never linux_*', () => {
   const p = platformTags({ pythonVersion: '3.11', glibc: '2.28' });
   assert.equal(p[0], 'manylinux_2_28_x86_64');
-  assert.ok(p.includes('manylinux2014_x86_64') && p.includes('manylinux2010_x86_64') && p.includes('manylinux1_x86_64'));
+  assert.ok(
+    p.includes('manylinux2014_x86_64') &&
+      p.includes('manylinux2010_x86_64') &&
+      p.includes('manylinux1_x86_64'),
+  );
   assert.ok(!p.includes('manylinux_2_31_x86_64'));
   assert.ok(!p.some((t) => t.startsWith('linux_')));
-  assert.deepEqual(platformTags({ pythonVersion: '3.11', platform: 'linux/arm64', musl: '1.2' }), ['musllinux_1_2_aarch64', 'musllinux_1_1_aarch64', 'musllinux_1_0_aarch64']);
-  assert.ok(!platformTags({ pythonVersion: '3.11', platform: 'linux/arm64', glibc: '2.17' }).includes('manylinux1_aarch64'));
+  assert.deepEqual(platformTags({ pythonVersion: '3.11', platform: 'linux/arm64', musl: '1.2' }), [
+    'musllinux_1_2_aarch64',
+    'musllinux_1_1_aarch64',
+    'musllinux_1_0_aarch64',
+  ]);
+  assert.ok(
+    !platformTags({ pythonVersion: '3.11', platform: 'linux/arm64', glibc: '2.17' }).includes(
+      'manylinux1_aarch64',
+    ),
+  );
   const tags = supportedTags({ pythonVersion: '3.11', glibc: '2.35' });
   assert.equal(tags[0], 'cp311-cp311-manylinux_2_35_x86_64');
   assert.equal(tags.at(-1), 'py30-none-any');
@@ -58,6 +70,8 @@ test('wheel tags for the target: manylinux up to the glibc, legacy aliases, musl
   assert.equal(w('x-1-cp312-cp312-manylinux_2_17_x86_64.whl'), undefined);
   assert.equal(w('x-1-cp311-cp311-linux_x86_64.whl'), undefined);
   assert.notEqual(w('x-1-cp38-abi3-manylinux2014_x86_64.whl'), undefined);
-  assert.ok((w('x-1-cp311-cp311-manylinux2014_x86_64.whl') as number) < (w('x-1-py3-none-any.whl') as number));
+  assert.ok(
+    (w('x-1-cp311-cp311-manylinux2014_x86_64.whl') as number) < (w('x-1-py3-none-any.whl') as number),
+  );
   assert.deepEqual(parseWheelName('six-1.16.0-py2.py3-none-any.whl')?.tags, ['py2-none-any', 'py3-none-any']);
 });

@@ -54,7 +54,10 @@ test('requirements.txt: includes, options, continuations, comments, hashes, whee
   assert.deepEqual(s.requirements[2]?.hashes, [H, 'b'.repeat(64)]);
   assert.equal(s.requirements[3]?.url, `file://${join(d, 'wheels', 'delta-1.0-py3-none-any.whl')}`);
   assert.ok(s.requirements[1]?.marker);
-  assert.deepEqual(s.constraints.map((c) => c.specifier), ['<2']);
+  assert.deepEqual(
+    s.constraints.map((c) => c.specifier),
+    ['<2'],
+  );
 });
 
 test('requirements.txt errors name file:line', async () => {
@@ -71,11 +74,14 @@ test('requirements.txt errors name file:line', async () => {
   ];
   for (const [text, re] of cases) {
     await writeFile(join(d, 'requirements.txt'), text);
-    await assert.rejects(readRequirementsFile(join(d, 'requirements.txt')), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'E_PIP_REQUIREMENT', e.message);
-      assert.match(e.message, re);
-      return true;
-    });
+    await assert.rejects(
+      readRequirementsFile(join(d, 'requirements.txt')),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'E_PIP_REQUIREMENT', e.message);
+        assert.match(e.message, re);
+        return true;
+      },
+    );
   }
 });
 
@@ -83,9 +89,19 @@ test('index precedence: options > file > PIP_* env > PyPI', async () => {
   const d = await tmp();
   await writeFile(join(d, 'r.txt'), 'x\n');
   const s = await readRequirementsFile(join(d, 'r.txt'));
-  const env = { PIP_INDEX_URL: 'http://env/simple', PIP_EXTRA_INDEX_URL: 'http://e1/simple http://e2/simple' };
-  assert.deepEqual(effectiveIndexes(s, undefined, env).indexUrls, ['http://env/simple', 'http://e1/simple', 'http://e2/simple']);
-  assert.deepEqual(effectiveIndexes(s, { indexUrl: 'http://opt/simple' }, env).indexUrls[0], 'http://opt/simple');
+  const env = {
+    PIP_INDEX_URL: 'http://env/simple',
+    PIP_EXTRA_INDEX_URL: 'http://e1/simple http://e2/simple',
+  };
+  assert.deepEqual(effectiveIndexes(s, undefined, env).indexUrls, [
+    'http://env/simple',
+    'http://e1/simple',
+    'http://e2/simple',
+  ]);
+  assert.deepEqual(
+    effectiveIndexes(s, { indexUrl: 'http://opt/simple' }, env).indexUrls[0],
+    'http://opt/simple',
+  );
   assert.deepEqual(effectiveIndexes(s, undefined, {}).indexUrls, ['https://pypi.org/simple/']);
   s.indexUrl = 'http://file/simple';
   assert.equal(effectiveIndexes(s, undefined, env).indexUrls[0], 'http://file/simple');
