@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { dirRootfsView } from '../../src/apt/dirview.js';
+import { readElfInfo } from '../../src/apt/elf.js';
+import { libcmp, parseLdCache, writeLdCache } from '../../src/apt/ldcache.js';
+import { findAlternatives, unhandledLines } from '../../src/apt/maintscripts.js';
+import { suggest } from '../../src/apt/resolve.js';
+import { makePathMapper } from '../../src/apt/usrmerge.js';
+
+test('ld.so.cache: parse this machine’s cache, rewrite it, same entries in the same order', () => {
+  const buf = readFileSync('/etc/ld.so.cache');
+  const entries = parseLdCache(buf);
+  assert.ok(entries && entries.length > 10);
+  assert.deepEqual(parseLdCache(writeLdCache(entries)), entries, 'ldconfig order = our order');
+  assert.ok(libcmp('libfoo.so.10', 'libfoo.so.9') > 0, 'digits compare as numbers');
+  assert.ok(libcmp('libc.so.6', 'libcap.so.2') < 0);
+});
+
+test('ELF DT_SONAME matches readelf on real libraries', () => {
+  const dir = '/usr/lib/x86_64-linux-gnu';
+  const libs = readdirSync(dir).filter((n) => /^lib(z|ssl|crypto|ffi|stdc\+\+)\.so\.\d+$/.test(n));
+  assert.ok(libs.length >= 2);
+  for (const n of libs) {
+    const data = readFileSync(join(dir, n));
+    const info = readElfInfo((o, l) => data.subarray(o, o + l));
+    const readelf = execFileSync('readelf', ['-d', join(dir, n)]).toString();
+    const m = /Library soname: \[([^\]]+)\]/.exec(readelf);
+    assert.equal(info?.soname, m?.[1], n);
+    assert.equal(info?.machine, 62);
+  }
+});
+
+test('merged-/usr mapping resolves parent symlinks of the base only', () => {
+  const root = mkdtempSync(join(tmpdir(), 'cogts-usrmerge-'));
+  try {
+    mkdirSync(join(root, 'usr/bin'), { recursive: true });
+    mkdirSync(join(root, 'run'));
+    mkdirSync(join(root, 'var'));
+    symlinkSync('usr/bin', join(root, 'bin'));
+    symlinkSync('/run', join(root, 'var/run'));
+    const m = makePathMapper(dirRootfsView(root));
+    assert.equal(m.map('/bin/ls'), '/usr/bin/ls');
+    assert.equal(m.map('/var/run/x/y'), '/run/x/y');
+    assert.equal(m.map('/usr/share/doc'), '/usr/share/doc');
+    assert.ok(m.isDirLink('/bin'));
+    assert.ok(!m.isDirLink('/usr/bin'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('postinst: update-alternatives with slaves and variables; boilerplate is not reported', () => {
+  const script = [
+    '#!/bin/sh',
+    'set -e',
+    'triplet=x86_64-linux-gnu',
+    'if [ "$1" = "configure" ]; then',
+    '  update-alternatives --install /usr/lib/$triplet/libblas.so.3 libblas.so.3-$triplet \\',
+    '     /usr/lib/$triplet/blas/libblas.so.3 10 \\',
+    '     --slave /usr/lib/$triplet/libblas.so libblas.so-$triplet /usr/lib/$triplet/blas/libblas.so',
+    'fi',
+    '# Automatically added by dh_makeshlibs',
+    'if [ "$1" = "configure" ]; then',
+    '\tldconfig',
+    'fi',
+    'exit 0',
+  ].join('\n');
+  const { installs, unresolved } = findAlternatives('libblas3', script, 'x86_64-linux-gnu');
+  assert.deepEqual(unresolved, []);
+  assert.deepEqual(installs, [
+    {
+      link: '/usr/lib/x86_64-linux-gnu/libblas.so.3',
+      name: 'libblas.so.3-x86_64-linux-gnu',
+      path: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3',
+      priority: 10,
+      slaves: [
+        {
+          link: '/usr/lib/x86_64-linux-gnu/libblas.so',
+          name: 'libblas.so-x86_64-linux-gnu',
+          path: '/usr/lib/x86_64-linux-gnu/blas/libblas.so',
+        },
+      ],
+      pkg: 'libblas3',
+    },
+  ]);
+  assert.deepEqual(unhandledLines(script), []);
+  assert.deepEqual(unhandledLines('#!/bin/sh\nset -e\nfc-cache -s\n'), ['fc-cache -s']);
+});
+
+test('did-you-mean suggestions', () => {
+  const names = ['ffmpeg', 'libgl1', 'libgl1-mesa-dri', 'libglx0', 'python3.11', 'python3'];
+  assert.deepEqual(suggest('fmpeg', names), ['ffmpeg']);
+  assert.equal(suggest('libgl', names)[0], 'libgl1');
+  assert.deepEqual(suggest('zzzzzzzz', names), []);
+});
