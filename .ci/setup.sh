@@ -4,7 +4,7 @@
 # built image, htpasswd for the basic-auth registry, xz/zstd/ar to make .deb fixtures.
 set -euo pipefail
 pkgs=(docker-registry skopeo umoci debootstrap runc pigz apache2-utils xz-utils zstd binutils
-  util-linux ca-certificates openssl jq)
+  util-linux ca-certificates openssl jq gcc python3-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,7 +21,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 function pip(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const c = spawn('python3', ['-m', 'pip', ...args], { env: { ...process.env, PIP_CONFIG_FILE: '/dev/null' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn('python3', ['-m', 'pip', ...args], {
+      env: { ...process.env, PIP_CONFIG_FILE: '/dev/null' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     c.stderr.on('data', (d) => (err += d));
     c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err))));
@@ -33,13 +36,27 @@ async function main() {
   buildFixtureWheels(wheels, ['--tree', '30']);
   const idx = await startPyIndex({ dir: wheels, flavour: 'json', pep658: true });
   const work = await mkdtemp(join(tmpdir(), 'cogts-bench-'));
-  const times: Record<string, number[]> = { 'cogts cold': [], 'cogts warm': [], 'pip cold': [], 'pip warm': [] };
+  const times: Record<string, number[]> = {
+    'cogts cold': [],
+    'cogts warm': [],
+    'pip cold': [],
+    'pip warm': [],
+  };
   let warmRequests = '';
   const cogts = async (cache: string) => {
     const out = await mkdtemp(join(work, 'out-'));
     const t0 = performance.now();
-    const r = await resolvePython({ requirements: { lines: ['tree-00'], source: 'bench', baseDir: work }, indexes: { indexUrl: idx.url }, target, cacheDir: cache, env: {} });
-    await materialize(await installWheels(r, { sitePackages: '/site', interpreter: '/usr/bin/python3', cacheDir: cache }), out);
+    const r = await resolvePython({
+      requirements: { lines: ['tree-00'], source: 'bench', baseDir: work },
+      indexes: { indexUrl: idx.url },
+      target,
+      cacheDir: cache,
+      env: {},
+    });
+    await materialize(
+      await installWheels(r, { sitePackages: '/site', interpreter: '/usr/bin/python3', cacheDir: cache }),
+      out,
+    );
     const ms = performance.now() - t0;
     if (r.packages.length !== 30) throw new Error(`expected 30 packages, got ${r.packages.length}`);
     await rm(out, { recursive: true });
@@ -48,7 +65,24 @@ async function main() {
   const pipRun = async (cache: string) => {
     const out = await mkdtemp(join(work, 'pip-'));
     const t0 = performance.now();
-    await pip(['install', '--isolated', '--disable-pip-version-check', '--no-compile', '--cache-dir', cache, '--target', out, '--platform', 'manylinux2014_x86_64', '--python-version', '3.11', '--only-binary=:all:', '--index-url', idx.url, 'tree-00']);
+    await pip([
+      'install',
+      '--isolated',
+      '--disable-pip-version-check',
+      '--no-compile',
+      '--cache-dir',
+      cache,
+      '--target',
+      out,
+      '--platform',
+      'manylinux2014_x86_64',
+      '--python-version',
+      '3.11',
+      '--only-binary=:all:',
+      '--index-url',
+      idx.url,
+      'tree-00',
+    ]);
     const ms = performance.now() - t0;
     await rm(out, { recursive: true });
     return ms;
@@ -73,7 +107,8 @@ async function main() {
   console.log(`date: ${new Date().toISOString()}  runs: ${runs}  node ${process.version}`);
   console.log(`cogts warm run: ${warmRequests}`);
   console.log('| case | median ms | all runs (ms) |\n|---|---|---|');
-  for (const [k, v] of Object.entries(times)) console.log(`| ${k} | ${median(v).toFixed(0)} | ${v.map((x) => x.toFixed(0)).join(', ')} |`);
+  for (const [k, v] of Object.entries(times))
+    console.log(`| ${k} | ${median(v).toFixed(0)} | ${v.map((x) => x.toFixed(0)).join(', ')} |`);
 }
 
 await main();

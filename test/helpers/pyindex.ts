@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -47,7 +47,9 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
   const shaOf = (f: string) => {
     let h = sha.get(f);
     if (!h) {
-      h = createHash('sha256').update(readFileSync(join(o.dir, f))).digest('hex');
+      h = createHash('sha256')
+        .update(readFileSync(join(o.dir, f)))
+        .digest('hex');
       sha.set(f, h);
     }
     return h;
@@ -57,7 +59,11 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
     const hit = metaCache.get(f);
     if (hit) return hit;
     // Read the METADATA member with Python's zipfile: an independent reader from the one under test.
-    const r = spawnSync('python3', ['-c', 'import sys,zipfile;z=zipfile.ZipFile(sys.argv[1]);n=[x for x in z.namelist() if x.endswith(".dist-info/METADATA")][0];sys.stdout.buffer.write(z.read(n))', join(o.dir, f)]);
+    const r = spawnSync('python3', [
+      '-c',
+      'import sys,zipfile;z=zipfile.ZipFile(sys.argv[1]);n=[x for x in z.namelist() if x.endswith(".dist-info/METADATA")][0];sys.stdout.buffer.write(z.read(n))',
+      join(o.dir, f),
+    ]);
     if (r.status !== 0) throw new Error(`cannot read METADATA of ${f}: ${r.stderr}`);
     metaCache.set(f, r.stdout);
     return r.stdout;
@@ -65,9 +71,16 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
   const requests: PyIndex['requests'] = [];
   const projects = new Map<string, string[]>();
   for (const f of files) projects.set(projectOf(f), [...(projects.get(projectOf(f)) ?? []), f]);
-  for (const [p, extra] of Object.entries(o.extraFiles ?? {})) projects.set(norm(p), [...(projects.get(norm(p)) ?? []), ...extra]);
+  for (const [p, extra] of Object.entries(o.extraFiles ?? {}))
+    projects.set(norm(p), [...(projects.get(norm(p)) ?? []), ...extra]);
 
-  const send = (res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string | Buffer) => {
+  const send = (
+    res: ServerResponse,
+    req: IncomingMessage,
+    status: number,
+    type: string,
+    body: string | Buffer,
+  ) => {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
     const etag = `"${createHash('sha1').update(buf).digest('hex')}"`;
     if (status === 200 && req.headers['if-none-match'] === etag) {
@@ -87,17 +100,30 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
     const u = new URL(req.url ?? '/', 'http://x');
     const parts = u.pathname.split('/').filter(Boolean);
     if (parts[0] === 'simple' && parts.length === 1) {
-      return send(res, req, 200, 'text/html', `<!DOCTYPE html><html><body>${[...projects.keys()].map((p) => `<a href="${p}/">${p}</a>`).join('\n')}</body></html>`);
+      return send(
+        res,
+        req,
+        200,
+        'text/html',
+        `<!DOCTYPE html><html><body>${[...projects.keys()].map((p) => `<a href="${p}/">${p}</a>`).join('\n')}</body></html>`,
+      );
     }
     if (parts[0] === 'simple' && parts.length === 2) {
       const p = norm(parts[1] as string);
-      if (o.garbage?.includes(p)) return send(res, req, 200, 'text/plain', 'upstream connect error or disconnect/reset before headers');
+      if (o.garbage?.includes(p))
+        return send(res, req, 200, 'text/plain', 'upstream connect error or disconnect/reset before headers');
       const list = projects.get(p);
       if (!list || parts[1] !== p) return send(res, req, 404, 'text/plain', 'not found');
-      const wantsJson = o.flavour === 'json' && /application\/vnd\.pypi\.simple\.v1\+json/.test(req.headers.accept ?? '');
+      const wantsJson =
+        o.flavour === 'json' && /application\/vnd\.pypi\.simple\.v1\+json/.test(req.headers.accept ?? '');
       const entries = list.sort().map((f) => {
         const real = files.includes(f);
-        return { f, real, hash: real && !o.noHashes ? shaOf(f) : undefined, meta: real && o.pep658 ? createHash('sha256').update(metadataOf(f)).digest('hex') : undefined };
+        return {
+          f,
+          real,
+          hash: real && !o.noHashes ? shaOf(f) : undefined,
+          meta: real && o.pep658 ? createHash('sha256').update(metadataOf(f)).digest('hex') : undefined,
+        };
       });
       if (wantsJson) {
         const doc = {
@@ -114,7 +140,8 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
         };
         return send(res, req, 200, 'application/vnd.pypi.simple.v1+json', JSON.stringify(doc));
       }
-      const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+      const esc = (s: string) =>
+        s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
       const links = entries.map((e) => {
         let a = `<a href="../../files/${e.f}${e.hash ? `#sha256=${e.hash}` : ''}"`;
         if (o.requiresPython?.[e.f]) a += ` data-requires-python="${esc(o.requiresPython[e.f] as string)}"`;
@@ -122,13 +149,20 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
         if (e.meta) a += ` data-dist-info-metadata="sha256=${e.meta}" data-core-metadata="sha256=${e.meta}"`;
         return `${a}>${e.f}</a><br/>`;
       });
-      return send(res, req, 200, 'text/html', `<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.1"></head><body><h1>Links for ${p}</h1>\n${links.join('\n')}\n</body></html>`);
+      return send(
+        res,
+        req,
+        200,
+        'text/html',
+        `<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.1"></head><body><h1>Links for ${p}</h1>\n${links.join('\n')}\n</body></html>`,
+      );
     }
     if (parts[0] === 'files' && parts.length === 2) {
       let f = decodeURIComponent(parts[1] as string);
       const isMeta = f.endsWith('.metadata');
       if (isMeta) f = f.slice(0, -9);
-      if (!files.includes(f) || (isMeta && !o.pep658)) return send(res, req, 404, 'text/plain', 'no such file');
+      if (!files.includes(f) || (isMeta && !o.pep658))
+        return send(res, req, 404, 'text/plain', 'no such file');
       if (isMeta) return send(res, req, 200, 'application/octet-stream', metadataOf(f));
       const path = join(o.dir, f);
       const size = statSync(path).size;
@@ -141,7 +175,12 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
           start = Math.max(0, start);
           end = Math.min(end, size - 1);
           const data = readFileSync(path).subarray(start, end + 1);
-          res.writeHead(206, { 'content-type': 'application/octet-stream', 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': data.length, 'accept-ranges': 'bytes' });
+          res.writeHead(206, {
+            'content-type': 'application/octet-stream',
+            'content-range': `bytes ${start}-${end}/${size}`,
+            'content-length': data.length,
+            'accept-ranges': 'bytes',
+          });
           res.end(data);
           return 206;
         }
@@ -174,7 +213,9 @@ export async function startPyIndex(o: PyIndexOptions): Promise<PyIndex> {
 
 /** Build the recipe wheels (cached per process run in a temp dir) and return their folder. */
 export function buildFixtureWheels(outDir: string, args: string[] = []): string[] {
-  const r = spawnSync('python3', [join(fixturesDir, 'wheels', 'make_wheels.py'), outDir, ...args], { encoding: 'utf8' });
+  const r = spawnSync('python3', [join(fixturesDir, 'wheels', 'make_wheels.py'), outDir, ...args], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`make_wheels.py failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
