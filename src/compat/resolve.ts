@@ -60,19 +60,21 @@ export function resolveToolchain(
   if (!gpu && config.build.cuda)
     notes.push(`build.cuda ${config.build.cuda} is ignored because build.gpu is false`);
 
-  const tf = tfReq ? chooseTensorflow(tfReq, tables.tensorflow.releases, python.minor, gpu) : undefined;
+  // tensorflow-cpu never loads CUDA, so on a GPU model it asks nothing of the image.
+  const tfUsesGpu = gpu && tfReq?.name !== 'tensorflow-cpu';
+  const tf = tfReq ? chooseTensorflow(tfReq, tables.tensorflow.releases, python.minor, tfUsesGpu) : undefined;
   const torch = torchReq
     ? chooseTorch(
         torchReq,
         tables.torch.releases,
         python.minor,
         gpu,
-        requestedCuda ?? tf?.release?.cuda,
+        requestedCuda ?? (tfUsesGpu ? tf?.release?.cuda : undefined),
         userIndexes,
         torchIndexTemplate(options, tables),
       )
     : undefined;
-  if (tf && requestedCuda && tf.release && !sameMinor(requestedCuda, tf.release.cuda)) {
+  if (tf && tfUsesGpu && requestedCuda && tf.release && !sameMinor(requestedCuda, tf.release.cuda)) {
     throw new CogtsError(
       'E_COMPAT',
       `build.cuda ${requestedCuda} conflicts with ${describeRequest('tensorflow', tfReq!)}, which is built for CUDA ${tf.release.cuda} with cuDNN ${tf.release.cudnn}`,
@@ -105,7 +107,7 @@ export function resolveToolchain(
       tables,
       options,
       torch?.choice,
-      tf?.release,
+      tfUsesGpu ? tf?.release : undefined,
     );
     if (tfAndCuda && tfReq && !tfReq.extras.includes('and-cuda')) {
       rewrite(

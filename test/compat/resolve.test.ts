@@ -390,6 +390,14 @@ const cases: Case[] = [
     lines: ['tensorflow[and-cuda]==2.16.1'],
   },
   {
+    name: 'tensorflow-cpu on a GPU model asks nothing of the image (torch decides)',
+    gpu: true,
+    python: '3.11',
+    reqs: ['tensorflow-cpu==2.15.0', 'torch==2.1.0'],
+    base: /cuda:12\.1\.1-base-/,
+    variant: 'base',
+  },
+  {
     name: 'tf on CPU → Debian base, nothing rewritten',
     gpu: false,
     python: '3.11',
