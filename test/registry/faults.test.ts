@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { buildLayer } from '../../src/layer/build.js';
+import { bufferEntry } from '../../src/layer/entry.js';
+import { appendLayers } from '../../src/oci/image.js';
+import { writeOciLayout } from '../../src/oci/layout.js';
+import { pushImage } from '../../src/oci/push.js';
+import { parseReference } from '../../src/oci/reference.js';
+import { remoteImage } from '../../src/oci/remote.js';
+import { Registries, type RegistryOptions } from '../../src/registry/client.js';
+import { staticCredentials } from '../../src/registry/credentials.js';
+import { headManifest } from '../../src/registry/manifests.js';
+import {
+  type BaseImages,
+  pushBaseImages,
+  skopeoInspect,
+  startRegistry,
+  type TestRegistry,
+} from '../helpers/registry.js';
+import { startFaultProxy } from './fault-proxy.js';
+
+const execFileP = promisify(execFile);
+let src: TestRegistry; // plain: holds the base images
+let dst: TestRegistry; // basic auth: the push target
+let bases: BaseImages;
+let work: string;
+
+before(async () => {
+  [src, dst] = await Promise.all([startRegistry(), startRegistry({ auth: 'basic' })]);
+  bases = await pushBaseImages(src);
+  work = mkdtempSync(join(tmpdir(), 'cogts-faults-'));
+});
+after(async () => {
+  await Promise.all([src?.stop(), dst?.stop()]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+const fast = { retries: 5, baseMs: 20, maxMs: 200, maxRetryAfterMs: 2000 };
+function registries(
+  extra: RegistryOptions = {},
+  creds = { username: dst.username!, password: dst.password! },
+) {
+  return new Registries({ retry: fast, credentials: staticCredentials({ [dst.host]: creds }), ...extra });
+}
+
+async function codeLayer(tag: string) {
+  // ~600 KB of poorly compressible bytes, so chunked uploads take several PATCHes.
+  const data = Buffer.alloc(600_000);
+  let x = 2463534242;
+  for (let i = 0; i < data.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    data[i] = x & 0xff;
+  }
+  return buildLayer([bufferEntry('/src/weights.bin', data), bufferEntry('/src/tag', tag)], {
+    blobDir: join(work, 'blobs'),
+  });
+}
+
+async function tagExists(r: Registries, repo: string, tag: string): Promise<boolean> {
+  return (await headManifest(r.client(dst.host), repo, tag)) !== undefined;
+}
+
+test('push through a faulty network (500, 429 + Retry-After, dropped request and response) completes and verifies', async () => {
+  const srcProxy = await startFaultProxy(src.host, [
+    {
+      method: 'GET',
+      path: /\/blobs\/sha256:/,
+      nth: [0, 2],
+      fault: { kind: 'drop-response', afterBytes: 100 },
+    },
+    { method: 'GET', path: /\/manifests\//, nth: [0], fault: { kind: 'status', status: 503 } },
+  ]);
+  const dstProxy = await startFaultProxy(dst.host, [
+    {
+      method: 'HEAD',
+      path: /\/blobs\/sha256:/,
+      nth: [0],
+      fault: { kind: 'status', status: 429, retryAfter: '1' },
+    },
+    { method: 'PATCH', path: /\/blobs\/uploads\//, nth: [1], fault: { kind: 'status', status: 500 } },
+    { method: 'PATCH', path: /\/blobs\/uploads\//, nth: [3], fault: { kind: 'drop-request' } },
+    { method: 'PUT', path: /\/blobs\/uploads\//, nth: [0], fault: { kind: 'drop-request' } },
+    { method: 'PUT', path: /\/manifests\//, nth: [0], fault: { kind: 'status', status: 502 } },
+  ]);
+  const r = new Registries({
+    retry: fast,
+    chunkThreshold: 100_000,
+    chunkSize: 128_000,
+    credentials: staticCredentials({ [dstProxy.host]: { username: dst.username!, password: dst.password! } }),
+  });
+  try {
+    const base = await remoteImage(r, parseReference(`${srcProxy.host}/base/oci:1`));
+    const image = appendLayers(base, [{ layer: await codeLayer('faults') }], { labels: { x: 'y' } });
+    const pushed = await pushImage(r, image, parseReference(`${dstProxy.host}/models/faulty:v1`));
+    assert.equal(pushed.digest, image.digest);
+    assert.ok(
+      dstProxy.log.some((l) => l.endsWith('drop-request')),
+      dstProxy.log.join('\n'),
+    );
+    assert.ok(dstProxy.log.filter((l) => l.startsWith('PATCH')).length >= 4, dstProxy.log.join('\n'));
+    assert.ok(
+      dstProxy.log.some((l) => l.includes('429')) ||
+        dstProxy.log.some((l) => l.startsWith('HEAD') && l.endsWith('status')),
+    );
+    assert.ok(srcProxy.log.some((l) => l.endsWith('drop-response')));
+    // Verified by a tool that is not cogts, straight from the registry: skopeo checks every blob digest.
+    await execFileP('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      '--src-creds',
+      `${dst.username}:${dst.password}`,
+      `docker://${dst.host}/models/faulty:v1`,
+      `oci:${join(work, 'faulty')}:v1`,
+    ]);
+    await execFileP('umoci', [
+      'unpack',
+      '--image',
+      `${join(work, 'faulty')}:v1`,
+      join(work, 'faulty-bundle'),
+    ]);
+  } finally {
+    await r.close();
+    await srcProxy.stop();
+    await dstProxy.stop();
+  }
+});
+
+test('a lying server (bytes altered) is caught by digest, and nothing is tagged', async () => {
+  const liar = await startFaultProxy(src.host, [
+    { method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'corrupt-body' } },
+  ]);
+  const r = registries();
+  try {
+    await assert.rejects(
+      remoteImage(r, parseReference(`${liar.host}/base/oci:1`)),
+      (e: Error & { code?: string }) =>
+        e.code === 'E_DIGEST_MISMATCH' && /arrived with digest/.test(e.message),
+    );
+    // Config fetched honestly, layers from the liar: writing a layout refuses the altered layer …
+    liar.rules.length = 0;
+    const base = await remoteImage(r, parseReference(`${liar.host}/base/oci:1`));
+    liar.rules.push({ method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'corrupt-body' } });
+    await assert.rejects(
+      writeOciLayout(base, join(work, 'lied')),
+      (e: Error & { code?: string }) => e.code === 'E_DIGEST_MISMATCH',
+    );
+    // … and a push of it fails before the manifest, so the tag never appears.
+    const image = appendLayers(base, [{ layer: await codeLayer('liar') }]);
+    await assert.rejects(pushImage(r, image, parseReference(`${dst.host}/models/lied:v1`)), /digest|DIGEST/);
+    assert.equal(await tagExists(r, 'models/lied', 'v1'), false);
+    // A manifest whose bytes do not match the digest asked for is refused too.
+    const digest = base.digest;
+    liar.rules.push({ method: 'GET', path: /\/manifests\//, fault: { kind: 'corrupt-body' } });
+    await assert.rejects(
+      remoteImage(r, parseReference(`${liar.host}/base/oci@${digest}`)),
+      /manifest .* has digest .* but was requested as/,
+    );
+  } finally {
+    await r.close();
+    await liar.stop();
+  }
+});
+
+test('wrong password, unknown repository, unknown tag: clear errors, nothing tagged', async () => {
+  const good = registries();
+  const bad = registries({}, { username: dst.username!, password: 'wrong' });
+  try {
+    const base = await remoteImage(good, parseReference(bases.oci.replace(src.host, src.host)));
+    const image = appendLayers(base, [{ layer: await codeLayer('denied') }]);
+    await assert.rejects(
+      pushImage(bad, image, parseReference(`${dst.host}/models/denied:v1`)),
+      (e: Error & { code?: string; hint?: string }) =>
+        e.code === 'E_REGISTRY_AUTH' &&
+        e.message.includes(`"${dst.username}"`) &&
+        /cogts login/.test(e.hint ?? ''),
+    );
+    assert.equal(await tagExists(good, 'models/denied', 'v1'), false);
+    await assert.rejects(
+      remoteImage(good, parseReference(`${src.host}/no/such-repo:1`)),
+      (e: Error & { code?: string }) =>
+        e.code === 'E_REGISTRY_NOT_FOUND' &&
+        /(NAME|MANIFEST)_UNKNOWN/.test(e.message) &&
+        e.message.includes('/v2/no/such-repo/manifests/1'),
+    );
+    await assert.rejects(
+      remoteImage(good, parseReference(`${src.host}/base/oci:missing`)),
+      (e: Error & { code?: string }) =>
+        e.code === 'E_REGISTRY_NOT_FOUND' && /MANIFEST_UNKNOWN/.test(e.message),
+    );
+    await assert.rejects(
+      remoteImage(registries(), parseReference(`${dst.host}/models/denied:v1`)).then(() => {}),
+      /MANIFEST_UNKNOWN|NAME_UNKNOWN/,
+    );
+  } finally {
+    await good.close();
+    await bad.close();
+  }
+});
+
+test('token auth: wrong password, anonymous pull allowed, anonymous push denied, access_token answers', async () => {
+  const tok = await startRegistry({ auth: 'token', tokenField: 'access_token' });
+  const tb = await pushBaseImages(tok);
+  const anon = new Registries({ retry: fast, credentials: staticCredentials({}) });
+  const wrong = new Registries({
+    retry: fast,
+    credentials: staticCredentials({ [tok.host]: { username: tok.username!, password: 'nope' } }),
+  });
+  try {
+    const base = await remoteImage(anon, parseReference(tb.oci));
+    assert.equal(base.layers.length, 1);
+    const image = appendLayers(base, [{ layer: await codeLayer('anon') }]);
+    await assert.rejects(
+      pushImage(anon, image, parseReference(`${tok.host}/models/anon:v1`)),
+      (e: Error & { code?: string }) => e.code === 'E_REGISTRY_DENIED' && /push/.test(e.message),
+    );
+    await assert.rejects(
+      remoteImage(wrong, parseReference(tb.oci)),
+      (e: Error & { code?: string }) =>
+        e.code === 'E_REGISTRY_AUTH' && /rejected the username or password/.test(e.message),
+    );
+    const list = await skopeoInspect(tok, `${tok.host}/models/anon:v1`).catch(() => undefined);
+    assert.equal(list, undefined, 'nothing tagged');
+  } finally {
+    await anon.close();
+    await wrong.close();
+    await tok.stop();
+  }
+});
+
+test('a plain-HTTP registry that is not loopback needs --insecure-registry', async () => {
+  const name = `registry.test:${src.host.split(':')[1]}`;
+  const strict = new Registries({
+    retry: fast,
+    resolve: { 'registry.test': '127.0.0.1' },
+    credentials: staticCredentials({}),
+  });
+  const lax = new Registries({
+    retry: fast,
+    resolve: { 'registry.test': '127.0.0.1' },
+    insecureRegistries: [name],
+    credentials: staticCredentials({}),
+  });
+  try {
+    await assert.rejects(
+      remoteImage(strict, parseReference(`${name}/base/oci:1`)),
+      (e: Error & { code?: string; hint?: string }) =>
+        e.code === 'E_REGISTRY_PLAIN_HTTP' &&
+        e.hint === `if you trust the network, pass --insecure-registry ${name}`,
+    );
+    const img = await remoteImage(lax, parseReference(`${name}/base/oci:1`));
+    assert.equal(img.layers.length, 1);
+  } finally {
+    await strict.close();
+    await lax.close();
+  }
+});
