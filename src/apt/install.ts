@@ -1,4 +1,4 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CogtsError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
@@ -77,6 +77,18 @@ export async function installApt(
   base: RootfsView,
   o: InstallAptOptions,
 ): Promise<{ entries: LayerEntry[]; report: AptInstallReport }> {
+  if (res.packages.length === 0) {
+    // Nothing to add: an empty layer, not a rewritten status/ld.so.cache identical to the base's.
+    const empty: AptInstallReport = {
+      packages: [],
+      alternatives: [],
+      ldconfig: { entries: 0, added: 0 },
+      skippedScripts: [],
+      skippedTriggers: [],
+      overlaps: [],
+    };
+    return { entries: [], report: empty };
+  }
   const debs = await fetchDebs(res.packages, o);
   const mapper = makePathMapper(base);
   const triplet = multiarchTriplet(res.arch);
@@ -154,6 +166,7 @@ export async function installApt(
   });
 
   const generated: LayerEntry[] = [];
+  for (const pin of res.packages) generated.push(...knownEffects(pin.name, nodes));
   const alt = alternativeEntries(installs, (p) => mapper.map(p));
   report.alternatives = alt.chosen;
   generated.push(...alt.entries);
@@ -169,6 +182,34 @@ export async function installApt(
   for (const g of generated) out.set(g.path, g);
   const entries = [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { entries, report };
+}
+
+/**
+ * Postinst effects that matter to a runnable image and are plain data, recreated by package name
+ * (the rest of those scripts is still listed as not run): Python's site directory for pip, and
+ * readline's default /etc/inputrc.
+ */
+function knownEffects(pkg: string, nodes: Map<string, NewNode>): LayerEntry[] {
+  const py = /^python(3\.\d+)-minimal$/.exec(pkg);
+  if (py)
+    return [
+      { type: 'dir', path: `/usr/local/lib/python${py[1]}`, mode: 0o2775 },
+      { type: 'dir', path: `/usr/local/lib/python${py[1]}/dist-packages`, mode: 0o2775 },
+    ];
+  const inputrc = nodes.get('/usr/share/readline/inputrc');
+  if (pkg === 'readline-common' && inputrc?.kind === 'file') {
+    const host = inputrc.host;
+    return [
+      {
+        type: 'file',
+        path: '/etc/inputrc',
+        size: statSync(host).size,
+        mode: 0o644,
+        open: () => createReadStream(host),
+      },
+    ];
+  }
+  return [];
 }
 
 /** Human-readable lines for the build output. */

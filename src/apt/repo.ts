@@ -93,6 +93,18 @@ export function parsePackages(text: string, baseUrl: string): PackageRecord[] {
   return out;
 }
 
+/** apt refuses a Release past its Valid-Until (a frozen or replayed mirror); so do we. */
+export function checkValidUntil(release: string, url: string, now = new Date()): void {
+  const st = parseStanzas(release)[0];
+  const until = st ? field(st, 'Valid-Until') : undefined;
+  if (!until) return;
+  const t = Date.parse(until);
+  if (Number.isFinite(t) && t < now.getTime())
+    throw new CogtsError('E_APT_EXPIRED', `${url} expired on ${until} (Valid-Until)`, {
+      hint: 'the mirror is stale or replays an old index; point --apt-mirror at a current mirror',
+    });
+}
+
 function suiteBase(s: AptSource): string {
   if (isFlat(s)) {
     const p = s.suite.replace(/^\.?\/+/, '').replace(/\/+$/, '');
@@ -120,6 +132,7 @@ export async function fetchRepoIndex(
       hint: 'cogts needs a signed InRelease file; check the suite name and mirror',
     });
   const release = await verifyInRelease(raw, await keyringFor(source, view), inReleaseUrl);
+  checkValidUntil(release, inReleaseUrl);
   const hashes = releaseHashes(release);
   const packages: PackageRecord[] = [];
   const dirs = isFlat(source) ? [''] : source.components.map((c) => `${c}/binary-${arch}/`);

@@ -8,6 +8,7 @@ import { dirRootfsView } from '../../src/apt/dirview.js';
 import { readElfInfo } from '../../src/apt/elf.js';
 import { libcmp, parseLdCache, writeLdCache } from '../../src/apt/ldcache.js';
 import { findAlternatives, unhandledLines } from '../../src/apt/maintscripts.js';
+import { checkValidUntil } from '../../src/apt/repo.js';
 import { suggest } from '../../src/apt/resolve.js';
 import { makePathMapper } from '../../src/apt/usrmerge.js';
 
@@ -96,4 +97,15 @@ test('did-you-mean suggestions', () => {
   assert.deepEqual(suggest('fmpeg', names), ['ffmpeg']);
   assert.equal(suggest('libgl', names)[0], 'libgl1');
   assert.deepEqual(suggest('zzzzzzzz', names), []);
+});
+
+test('Release Valid-Until in the past is refused, absent or future is fine', () => {
+  const rel = (v: string) => `Origin: Debian\nSuite: stable\n${v}SHA256:\n`;
+  const now = new Date('2026-06-01T00:00:00Z');
+  checkValidUntil(rel(''), 'u', now);
+  checkValidUntil(rel('Valid-Until: Mon, 01 Jun 2026 00:00:01 UTC\n'), 'u', now);
+  assert.throws(
+    () => checkValidUntil(rel('Valid-Until: Sun, 31 May 2026 00:00:00 UTC\n'), 'http://x/InRelease', now),
+    /http:\/\/x\/InRelease expired/,
+  );
 });
