@@ -144,6 +144,29 @@ describe('installing wheels as layer entries', () => {
     assert.ok(split.groups[0]?.entries.every((e) => e.path.includes('speedy')));
   });
 
+  test('warm cache: resolving and installing again only revalidates index pages', async () => {
+    const d = await tmp();
+    await writeFile(join(d, 'r.txt'), 'alpha[fast]\nspeedy\nnsa\nnsb\n');
+    const once = async () => {
+      const r = await resolvePython({
+        requirements: { file: join(d, 'r.txt') },
+        indexes: { indexUrl: idx.url },
+        target: TARGET,
+        cacheDir: join(d, 'cache'),
+        env: {},
+      });
+      await installWheels(r, { sitePackages: SITE, interpreter: PY, cacheDir: join(d, 'cache') });
+    };
+    await once();
+    const before = idx.requests.length;
+    await once();
+    const reqs = idx.requests.slice(before);
+    assert.ok(
+      reqs.length > 0 && reqs.every((q) => q.url.startsWith('/simple/') && q.status === 304),
+      JSON.stringify(reqs),
+    );
+  });
+
   test('bad wheels: RECORD mismatch, zip-slip, hash mismatch on download', async () => {
     const d = await tmp();
     const install = async (reqs: string, cacheDir = join(d, 'c')) => {

@@ -229,6 +229,19 @@ describe('real wheels from the local store', { skip }, () => {
     assert.ok(groups.at(-1)?.packages.some((p) => p.name.toLowerCase() === 'sympy'));
   });
 
+  test('the store read directly as a file:// index (no server)', async () => {
+    const d = await tmp();
+    const res = await resolvePython({
+      requirements: { lines: ['pillow'], source: 'test', baseDir: d },
+      indexes: { indexUrl: pathToFileURL(store.indexes[0] as string).href },
+      target: { pythonVersion: '3.11', glibc: '2.28' },
+      cacheDir: d,
+      env: {},
+    });
+    assert.equal(res.packages.length, 1);
+    assert.match(res.packages[0]?.url ?? '', /^file:\/\/.*\/files\/pillow-/);
+  });
+
   test('a 192 MB torch wheel: dependencies read with HTTP Range requests, not a download', {
     skip: store.findLinks.length ? false : 'no find-links folder in the wheel store',
   }, async () => {

@@ -141,6 +141,11 @@ describe('resolution errors', () => {
     );
     await fails(`alpha==1.0 --hash=sha256:${'0'.repeat(64)}\n`, 'E_PIP_HASH_MISMATCH', /alpha/);
   });
+  test('backtracking: a newer version whose pin clashes is dropped for an older one', async () => {
+    assert.deepEqual(pins(await resolveWith(idx, 'kappa\nlam>=2.0\n')), ['kappa==1.0', 'lam==2.0']);
+    // The clash only shows up two levels down (mu → nu → lam>=2 vs kappa 2.0 → lam==1.0).
+    assert.deepEqual(pins(await resolveWith(idx, 'mu\n')), ['kappa==1.0', 'lam==2.0', 'mu==1.0', 'nu==1.0']);
+  });
   test('local wheel files and direct URLs', async () => {
     const dir = await fixtureWheels();
     const r = await resolveWith(
