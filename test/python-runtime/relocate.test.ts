@@ -54,8 +54,8 @@ describe('python-build-standalone relocation', () => {
   });
 
   it('rewrites pkg-config prefixes to be location-independent and shebangs to the real prefix', () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: pkg-config's own ${var} syntax.
     const pc =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: pkg-config's own ${var} syntax.
       'prefix=/install\nexec_prefix=${prefix}\nlibdir=${exec_prefix}/lib\nCflags: -I${includedir}/python3.11\n';
     assert.equal(
       rewritePkgconfig(pc),
