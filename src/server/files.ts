@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import got from 'got';
 import { lookup } from 'mime-types';
 import { FILE_MARKER } from '../worker/protocol.js';
+import { lazyGot } from './lazy-got.js';
 
 /** How file outputs leave the server: inline data URLs, or PUT to `{uploadUrl}/{name}`. */
 export interface FileOutputMode {
@@ -66,6 +66,7 @@ async function dataUrl(path: string): Promise<string> {
 async function upload(path: string, base: string): Promise<string> {
   const url = base.replace(/\/?$/, '/') + encodeURIComponent(basename(path));
   const size = (await stat(path)).size;
+  const got = await lazyGot();
   const res = await got.put(url, {
     body: createReadStream(path),
     headers: { 'content-type': contentType(path), 'content-length': String(size) },

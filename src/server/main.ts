@@ -38,7 +38,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (exiting) await server.close();
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 // Bundled as server.mjs the check above holds too (import.meta.url is the bundle's URL).
 if (invokedDirectly || process.env.COGTS_FORCE_MAIN === '1') {
   main().catch((err: unknown) => {

@@ -128,7 +128,7 @@ export function createApp(ctx: AppContext): express.Express {
     }
     const p = r.prediction;
     if (wantsSse) {
-      stream(req, res, p, r.kind === 'created');
+      stream(res, p, r.kind === 'created');
       return;
     }
     if ((req.headers.prefer ?? '').includes('respond-async')) {
@@ -138,7 +138,7 @@ export function createApp(ctx: AppContext): express.Express {
     p.result.then((final) => res.status(200).json(final));
   }
 
-  function stream(req: Request, res: Response, p: Prediction, owner: boolean): void {
+  function stream(res: Response, p: Prediction, owner: boolean): void {
     res.writeHead(200, SSE_HEADERS);
     const send = (event: string, data: unknown): void => {
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

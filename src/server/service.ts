@@ -82,6 +82,7 @@ export class PredictionService {
   private readyWaiters: (() => void)[] = [];
   private healthSeq = 0;
   private readonly healthWaiters = new Map<number, (r: { healthy: boolean; error?: string }) => void>();
+  private lastHealth: { healthy: boolean; error?: string } = { healthy: true };
   accepting = true;
 
   constructor(private readonly opts: ServiceOptions) {}
@@ -120,7 +121,10 @@ export class PredictionService {
   async health(): Promise<{ status: HealthStatus; user_healthcheck_error?: string }> {
     const status = this.basicStatus();
     if ((status === 'READY' || status === 'BUSY') && this.schema?.healthcheck && this.worker) {
-      const r = await this.userHealthcheck(this.worker);
+      // A busy sync runner reads no frames until its prediction ends: report the last answer.
+      const busySync = !this.schema.async && this.inRunner.size > 0;
+      const r = busySync ? this.lastHealth : await this.userHealthcheck(this.worker);
+      this.lastHealth = r;
       if (!r.healthy) return { status: 'UNHEALTHY', user_healthcheck_error: r.error ?? 'unhealthy' };
     }
     return { status };
@@ -231,6 +235,8 @@ export class PredictionService {
     const worker = this.worker;
     if (this.inRunner.has(id) && worker) {
       worker.send({ type: 'cancel', id });
+      // A sync runner does not read its socket while predicting: the signal interrupts it.
+      if (!this.schema?.async) worker.kill('SIGUSR1');
       const timer = setTimeout(() => {
         if (this.inRunner.has(id) && this.worker === worker) {
           this.opts.logger.warn('cancel not honoured in time; killing the runner', { prediction_id: id });

@@ -1,4 +1,4 @@
-import got from 'got';
+import { lazyGot } from './lazy-got.js';
 import type { Logger } from './log.js';
 
 export type WebhookEvent = 'start' | 'output' | 'logs' | 'completed';
@@ -68,6 +68,7 @@ export class WebhookNotifier {
     if (this.opts.authToken) headers.authorization = `Bearer ${this.opts.authToken}`;
     if (this.traceparent) headers.traceparent = this.traceparent;
     try {
+      const got = await lazyGot();
       await got.post(this.url, {
         json: payload,
         headers,

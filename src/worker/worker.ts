@@ -150,6 +150,7 @@ export class Worker extends EventEmitter {
     clearTimeout(timer);
   }
 
+  /** Signals the runner (SIGUSR1 = cancel the running sync prediction; SIGKILL = stop now). */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (!this.exited) this.child?.kill(signal);
   }

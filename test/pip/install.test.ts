@@ -134,6 +134,14 @@ describe('installing wheels as layer entries', () => {
     const a = await snapshot();
     const b = await snapshot();
     assert.equal(a.digest, b.digest);
+    assert.equal(a.groups[0]?.contentKey, b.groups[0]?.contentKey);
+    // Second run came from the verified-plan cache; a different interpreter gives other bytes and another key.
+    const other = await installWheels(res, {
+      sitePackages: SITE,
+      interpreter: '/opt/py/bin/python',
+      cacheDir: cache,
+    });
+    assert.notEqual(other[0]?.contentKey, a.groups[0]?.contentKey);
     // With a 10 kB threshold, the C extension wheel (its .so is bigger) is split out.
     const split = await snapshot(10_000);
     assert.deepEqual(

@@ -32,13 +32,15 @@ import { fixturesDir } from '../helpers/paths.js';
 const work = mkdtempSync(join(tmpdir(), 'cogts-pbs-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-// The host's real CPython (a pyenv build) repackaged in python-build-standalone's layout.
-const hostPrefix = execFileSync('python3', ['-c', 'import sys; print(sys.base_prefix)'], {
-  encoding: 'utf8',
-}).trim();
-const hostVersion = execFileSync('python3', ['-c', 'import platform; print(platform.python_version())'], {
-  encoding: 'utf8',
-}).trim();
+// A real CPython of this machine (COGTS_TEST_PYTHON, else python3 on PATH: pyenv here, Debian's in
+// a bare CI) repackaged in python-build-standalone's layout by fixtures/python-standalone.
+const hostPython = process.env.COGTS_TEST_PYTHON ?? 'python3';
+const probe = JSON.parse(
+  execFileSync(hostPython, ['-c', 'import json, os, platform, sys, sysconfig; print(json.dumps([os.path.realpath(sys.executable), platform.python_version(), sysconfig.get_default_scheme()]))'], {
+    encoding: 'utf8',
+  }),
+) as [string, string, string];
+const [hostExe, hostVersion, hostScheme] = probe;
 const minor = hostVersion.split('.').slice(0, 2).join('.');
 const RELEASE = '20991231';
 const FILE = `cpython-${hostVersion}+${RELEASE}-x86_64-unknown-linux-gnu-install_only.tar.gz`;
@@ -53,9 +55,11 @@ let mirror: string;
 
 before(async () => {
   // Built once per machine and interpreter (a few seconds), then reused by later runs.
-  const out = join(testCacheDir('python-standalone'), `${sha(Buffer.from(hostPrefix)).slice(0, 12)}-${FILE}`);
+  const recipe = join(fixturesDir, 'python-standalone', 'make_archive.py');
+  const key = sha(Buffer.concat([Buffer.from(hostExe), readFileSync(recipe)])).slice(0, 12);
+  const out = join(testCacheDir('python-standalone'), `${key}-${FILE}`);
   if (!existsSync(out)) {
-    execFileSync(join(fixturesDir, 'python-standalone', 'make-archive.sh'), [hostPrefix, `${out}.tmp`]);
+    execFileSync(hostExe, [recipe, `${out}.tmp`]);
     renameSync(`${out}.tmp`, out);
   }
   archive = readFileSync(out);
@@ -158,7 +162,8 @@ print(json.dumps({"paths": sysconfig.get_paths(), "vars": sysconfig.get_config_v
     const r = JSON.parse(out);
     assert.equal(r.prefix, '/opt/python');
     assert.equal(r.paths.stdlib, `/opt/python/lib/python${minor}`);
-    assert.equal(r.paths.purelib, `/opt/python/lib/python${minor}/site-packages`);
+    // Debian's interpreter (posix_local scheme) has its own idea of purelib; PBS's is upstream's.
+    if (hostScheme === 'posix_prefix') assert.equal(r.paths.purelib, `/opt/python/lib/python${minor}/site-packages`);
     assert.equal(r.vars.prefix, '/opt/python');
     assert.equal(r.vars.LIBDIR, '/opt/python/lib');
     assert.equal(r.vars.INCLUDEPY, `/opt/python/include/python${minor}`);

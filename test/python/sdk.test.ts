@@ -30,7 +30,10 @@ test('the cog package imports with the standard library only', () => {
   );
   assert.equal(out.trim(), '[]');
   for (const f of ['runner.py', 'schema.py', 'types.py']) {
-    assert.doesNotMatch(readFileSync(join(repoRoot, 'src', 'python', 'cog', f), 'utf8'), /^\s*(import|from) (pydantic|fastapi)/m);
+    assert.doesNotMatch(
+      readFileSync(join(repoRoot, 'src', 'python', 'cog', f), 'utf8'),
+      /^\s*(import|from) (pydantic|fastapi)/m,
+    );
   }
 });
 
@@ -66,11 +69,24 @@ test('schema: Input key order, required, and Output shapes follow SCHEMA.md', ()
     JSON.stringify(typed.input.properties.text),
     '{"title":"Text","type":"string","description":"Text to echo","minLength":1,"maxLength":20,"x-order":0}',
   );
-  assert.equal(JSON.stringify(typed.input.properties.numbers), '{"title":"Numbers","type":"array","items":{"type":"integer"},"default":[1,2],"x-order":7}');
+  assert.equal(
+    JSON.stringify(typed.input.properties.numbers),
+    '{"title":"Numbers","type":"array","items":{"type":"integer"},"default":[1,2],"x-order":7}',
+  );
   assert.deepEqual(Object.keys(typed.input), ['title', 'type', 'properties', 'required']);
   const files = schemaOf('files', 'predict.py:Predictor');
-  assert.deepEqual(files.output, { title: 'Output', type: 'array', items: { type: 'string', format: 'uri' } });
-  assert.deepEqual(files.input.properties.legacy, { title: 'Legacy', type: 'string', format: 'uri', nullable: true, 'x-order': 2 });
+  assert.deepEqual(files.output, {
+    title: 'Output',
+    type: 'array',
+    items: { type: 'string', format: 'uri' },
+  });
+  assert.deepEqual(files.input.properties.legacy, {
+    title: 'Legacy',
+    type: 'string',
+    format: 'uri',
+    nullable: true,
+    'x-order': 2,
+  });
   const streaming = schemaOf('streaming', 'predict.py:Predictor');
   assert.deepEqual(streaming.output, {
     title: 'Output',
@@ -89,7 +105,10 @@ test('schema: Input key order, required, and Output shapes follow SCHEMA.md', ()
 test('unsupported signatures are reported naming the parameter', () => {
   const r = spawnSync(
     python,
-    ['-c', 'from typing import Union\nfrom cog.schema import input_params\ndef predict(x: Union[int, str]) -> str: ...\ninput_params(predict)'],
+    [
+      '-c',
+      'from typing import Union\nfrom cog.schema import input_params\ndef predict(x: Union[int, str]) -> str: ...\ninput_params(predict)',
+    ],
     { env, encoding: 'utf8' },
   );
   assert.notEqual(r.status, 0);

@@ -25,25 +25,67 @@ describe('typed inputs model: discovery, OpenAPI, validation', () => {
     const doc = await getJson(`${m.url}/openapi.json`);
     await SwaggerParser.validate(structuredClone(doc));
     const s = doc.components.schemas;
-    for (const name of ['Input', 'Output', 'PredictionRequest', 'PredictionResponse', 'Status']) assert.ok(s[name], name);
+    for (const name of ['Input', 'Output', 'PredictionRequest', 'PredictionResponse', 'Status'])
+      assert.ok(s[name], name);
     assert.deepEqual(Object.keys(s.Input.properties), [
-      'text', 'count', 'scale', 'flag', 'color', 'size', 'tags', 'numbers', 'maybe', 'token', 'code', 'legacy',
+      'text',
+      'count',
+      'scale',
+      'flag',
+      'color',
+      'size',
+      'tags',
+      'numbers',
+      'maybe',
+      'token',
+      'code',
+      'legacy',
     ]);
     assert.deepEqual(s.Input.required, ['text', 'token']);
     assert.deepEqual(s.Input.properties.count, {
-      title: 'Count', type: 'integer', default: 2, description: 'How many times', minimum: 1, maximum: 10, 'x-order': 1,
+      title: 'Count',
+      type: 'integer',
+      default: 2,
+      description: 'How many times',
+      minimum: 1,
+      maximum: 10,
+      'x-order': 1,
     });
     assert.deepEqual(s.Input.properties.color.enum, ['red', 'green', 'blue']);
-    assert.deepEqual(s.Input.properties.size, { title: 'Size', type: 'string', enum: ['s', 'm', 'l'], default: 'm', 'x-order': 5 });
-    assert.deepEqual(s.Input.properties.tags, { title: 'Tags', type: 'array', items: { type: 'string' }, default: [], maxItems: 3, 'x-order': 6 });
+    assert.deepEqual(s.Input.properties.size, {
+      title: 'Size',
+      type: 'string',
+      enum: ['s', 'm', 'l'],
+      default: 'm',
+      'x-order': 5,
+    });
+    assert.deepEqual(s.Input.properties.tags, {
+      title: 'Tags',
+      type: 'array',
+      items: { type: 'string' },
+      default: [],
+      maxItems: 3,
+      'x-order': 6,
+    });
     assert.equal(s.Input.properties.maybe.nullable, true);
     assert.deepEqual(s.Input.properties.token, {
-      title: 'Token', type: 'string', format: 'password', description: 'API token', writeOnly: true, 'x-cog-secret': true, 'x-order': 9,
+      title: 'Token',
+      type: 'string',
+      format: 'password',
+      description: 'API token',
+      writeOnly: true,
+      'x-cog-secret': true,
+      'x-order': 9,
     });
     assert.equal(s.Input.properties.code.pattern, '^[a-z]+[0-9]+$');
     assert.equal(s.Input.properties.legacy.deprecated, true);
     assert.equal(s.Output.type, 'object');
-    assert.deepEqual(s.Output.properties.maybe, { title: 'Maybe', type: 'string', nullable: true, 'x-order': 8 });
+    assert.deepEqual(s.Output.properties.maybe, {
+      title: 'Maybe',
+      type: 'string',
+      nullable: true,
+      'x-order': 8,
+    });
     assert.equal(s.PredictionResponse.properties.output.$ref, '#/components/schemas/Output');
   });
 
@@ -65,7 +107,15 @@ describe('typed inputs model: discovery, OpenAPI, validation', () => {
 
   test('422 names every bad field in Cog detail format', async () => {
     const r = await postJson(`${m.url}/predictions`, {
-      input: { text: '', count: 11, scale: 'big', color: 'pink', size: 'xl', tags: ['a', 'b', 'c', 'd'], code: 'A1' },
+      input: {
+        text: '',
+        count: 11,
+        scale: 'big',
+        color: 'pink',
+        size: 'xl',
+        tags: ['a', 'b', 'c', 'd'],
+        code: 'A1',
+      },
     });
     assert.equal(r.status, 422);
     const fields = new Set(r.body.detail.map((d: { loc: string[] }) => d.loc.join('.')));
@@ -78,7 +128,10 @@ describe('typed inputs model: discovery, OpenAPI, validation', () => {
 
   test('bad JSON is 400, an oversized body 413, a non-object input 422, unknown routes 404', async () => {
     assert.equal((await postJson(`${m.url}/predictions`, '{"input": ')).status, 400);
-    assert.equal((await postJson(`${m.url}/predictions`, { input: { text: 'x'.repeat(70_000) } })).status, 413);
+    assert.equal(
+      (await postJson(`${m.url}/predictions`, { input: { text: 'x'.repeat(70_000) } })).status,
+      413,
+    );
     const bad = await postJson(`${m.url}/predictions`, { input: [1] });
     assert.equal(bad.status, 422);
     assert.deepEqual(bad.body.detail[0].loc, ['body', 'input']);
@@ -86,7 +139,11 @@ describe('typed inputs model: discovery, OpenAPI, validation', () => {
   });
 
   test('SSE is refused with 406 for a model that does not stream', async () => {
-    const r = await postJson(`${m.url}/predictions`, { input: { text: 'a', token: 't' } }, { accept: 'text/event-stream' });
+    const r = await postJson(
+      `${m.url}/predictions`,
+      { input: { text: 'a', token: 't' } },
+      { accept: 'text/event-stream' },
+    );
     assert.equal(r.status, 406);
   });
 });

@@ -23,7 +23,23 @@ test('cogts predict: typed -i values, @file inputs, file outputs written next to
 
   const j = spawnSync(
     process.execPath,
-    [cogtsBin, 'predict', '--json', '-i', 'text=hey', '-i', 'count=2', '-i', 'flag=true', '-i', 'token=t', '-i', 'tags=a', '-i', 'tags=b'],
+    [
+      cogtsBin,
+      'predict',
+      '--json',
+      '-i',
+      'text=hey',
+      '-i',
+      'count=2',
+      '-i',
+      'flag=true',
+      '-i',
+      'token=t',
+      '-i',
+      'tags=a',
+      '-i',
+      'tags=b',
+    ],
     { cwd: modelDir('typed-inputs'), encoding: 'utf8' },
   );
   assert.equal(j.status, 0, j.stderr);
@@ -32,19 +48,29 @@ test('cogts predict: typed -i values, @file inputs, file outputs written next to
   assert.equal(body.output.flag, true);
   assert.deepEqual(body.output.tags, ['a', 'b']);
 
-  const bad = spawnSync(process.execPath, [cogtsBin, 'predict', '-i', 'count=99', '-i', 'text=x', '-i', 'token=t'], {
-    cwd: modelDir('typed-inputs'),
-    encoding: 'utf8',
-  });
+  const bad = spawnSync(
+    process.execPath,
+    [cogtsBin, 'predict', '-i', 'count=99', '-i', 'text=x', '-i', 'token=t'],
+    {
+      cwd: modelDir('typed-inputs'),
+      encoding: 'utf8',
+    },
+  );
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /invalid input: count: must be <= 10/);
-  const nope = spawnSync(process.execPath, [cogtsBin, 'predict', '-i', 'bogus=1'], { cwd: modelDir('null'), encoding: 'utf8' });
+  const nope = spawnSync(process.execPath, [cogtsBin, 'predict', '-i', 'bogus=1'], {
+    cwd: modelDir('null'),
+    encoding: 'utf8',
+  });
   assert.equal(nope.status, 1);
   assert.match(nope.stderr, /no input named bogus/);
 });
 
 test('cogts predict reports a failed setup with its logs', () => {
-  const r = spawnSync(process.execPath, [cogtsBin, 'predict'], { cwd: modelDir('setup-fails'), encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cogtsBin, 'predict'], {
+    cwd: modelDir('setup-fails'),
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /RuntimeError: weights are missing/);
   assert.match(r.stderr, /setup failed/);
@@ -58,7 +84,10 @@ test('cogts serve --port serves the model in the current folder until SIGTERM', 
   });
   try {
     const url = `http://127.0.0.1:${port}`;
-    await waitFor('READY', async () => (await getJson(`${url}/health-check`).catch(() => undefined))?.status === 'READY');
+    await waitFor(
+      'READY',
+      async () => (await getJson(`${url}/health-check`).catch(() => undefined))?.status === 'READY',
+    );
     const r = await postJson(`${url}/predictions`, { input: {} });
     assert.equal(r.body.status, 'succeeded');
     child.kill('SIGTERM');

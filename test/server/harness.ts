@@ -13,7 +13,8 @@ export const modelDir = (name: string) => join(fixturesDir, 'models', name);
 export class LogSink extends Writable {
   lines: Record<string, unknown>[] = [];
   override _write(chunk: Buffer, _enc: string, cb: () => void): void {
-    for (const l of chunk.toString().split('\n')) if (l) this.lines.push(JSON.parse(l) as Record<string, unknown>);
+    for (const l of chunk.toString().split('\n'))
+      if (l) this.lines.push(JSON.parse(l) as Record<string, unknown>);
     cb();
   }
 }
@@ -26,7 +27,11 @@ export interface Model {
 }
 
 /** Starts a real server + Python runner for a fixture model on a free port and waits for setup. */
-export async function serveModel(name: string, ref: string, extra: Partial<ServerOptions> = {}): Promise<Model> {
+export async function serveModel(
+  name: string,
+  ref: string,
+  extra: Partial<ServerOptions> = {},
+): Promise<Model> {
   const logs = new LogSink();
   const server = await startServer({
     projectDir: modelDir(name),
@@ -70,7 +75,11 @@ export async function getJson(url: string): Promise<any> {
   return res.json();
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  ms = 10_000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync, rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -9,13 +9,19 @@ describe('prediction lifecycle', () => {
   test('slow model: 409 while busy, cancel ends it canceled with its cleanup logs, unknown cancel is 404', async () => {
     const m = await serveModel('slow', 'predict.py:Predictor');
     try {
-      const first = await postJson(`${m.url}/predictions`, { id: 'slow-1', input: { seconds: 20 } }, { prefer: 'respond-async' });
+      const first = await postJson(
+        `${m.url}/predictions`,
+        { id: 'slow-1', input: { seconds: 20 } },
+        { prefer: 'respond-async' },
+      );
       assert.equal(first.status, 202);
       assert.equal(first.body.status, 'processing');
       assert.equal((await getJson(`${m.url}/health-check`)).status, 'BUSY');
       const busy = await postJson(`${m.url}/predictions`, { input: { seconds: 0 } });
       assert.equal(busy.status, 409);
-      await waitFor('the predictor to start sleeping', () => m.server.service.get('slow-1')?.state.logs.includes('sleeping'));
+      await waitFor('the predictor to start sleeping', () =>
+        m.server.service.get('slow-1')?.state.logs.includes('sleeping'),
+      );
       const attached = postJson(`${m.url}/predictions/slow-1`, { input: { seconds: 20 } }, {}, 'PUT');
       const cancel = await postJson(`${m.url}/predictions/slow-1/cancel`, {});
       assert.equal(cancel.status, 200);

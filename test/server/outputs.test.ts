@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { getJson, httpServer, type Model, postJson, readSse, serveModel } from './harness.js';
 
-const dataUrl = (text: string, mime = 'text/plain') => `data:${mime};base64,${Buffer.from(text).toString('base64')}`;
+const dataUrl = (text: string, mime = 'text/plain') =>
+  `data:${mime};base64,${Buffer.from(text).toString('base64')}`;
 const decode = (url: string) => Buffer.from(url.split(',')[1]!, 'base64').toString();
 
 describe('file inputs and outputs', () => {
@@ -27,7 +28,11 @@ describe('file inputs and outputs', () => {
 
   test('data: and http:// inputs arrive as files; Path outputs come back as data URLs', async () => {
     const r = await postJson(`${m.url}/predictions`, {
-      input: { image: dataUrl('hello'), extras: [`${files.url}/cat.txt`, dataUrl('xy')], legacy: dataUrl('legacy!') },
+      input: {
+        image: dataUrl('hello'),
+        extras: [`${files.url}/cat.txt`, dataUrl('xy')],
+        legacy: dataUrl('legacy!'),
+      },
     });
     assert.equal(r.body.status, 'succeeded', r.body.logs);
     const [rev, size] = r.body.output as string[];
@@ -50,7 +55,10 @@ describe('file inputs and outputs', () => {
       output_file_prefix: `${files.url}/bucket/`,
     });
     assert.equal(r.body.status, 'succeeded');
-    assert.deepEqual(r.body.output, [`${files.url}/stored/bucket/reversed.txt`, `${files.url}/stored/bucket/size.txt`]);
+    assert.deepEqual(r.body.output, [
+      `${files.url}/stored/bucket/reversed.txt`,
+      `${files.url}/stored/bucket/size.txt`,
+    ]);
     assert.deepEqual(uploads.get('/bucket/reversed.txt'), { body: 'cba', type: 'text/plain' });
   });
 });

@@ -48,7 +48,10 @@ test('the entrypoint drains on SIGTERM: the in-flight prediction completes, the 
     const [code] = await once(child, 'exit');
     assert.equal(code, 0, out);
     assert.equal(pidAlive(runnerPid), false, 'runner is gone');
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
     assert.ok(lines.some((l) => l.msg === 'shutting down'));
   } finally {
     child.kill('SIGKILL');
@@ -64,7 +67,10 @@ test('POST /shutdown stops the entrypoint', async () => {
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor('READY', async () => (await getJson(`${url}/health-check`).catch(() => undefined))?.status === 'READY');
+    await waitFor(
+      'READY',
+      async () => (await getJson(`${url}/health-check`).catch(() => undefined))?.status === 'READY',
+    );
     assert.equal((await postJson(`${url}/shutdown`, {})).status, 200);
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);

@@ -34,9 +34,24 @@ test('Worker speaks the protocol with a real runner: schema, setup_done, predict
   assert.deepEqual(await exit, { code: 0, signal: null });
   assert.deepEqual(
     frames.map((f) => f.type),
-    ['schema', 'setup_done', 'log', 'metric', 'metric', 'output', 'log', 'metric', 'metric', 'output', 'done'],
+    [
+      'schema',
+      'setup_done',
+      'log',
+      'metric',
+      'metric',
+      'output',
+      'log',
+      'metric',
+      'metric',
+      'output',
+      'done',
+    ],
   );
-  assert.deepEqual(frames.filter((f) => f.type === 'output').map((f) => (f as { value: unknown }).value), [0, 1]);
+  assert.deepEqual(
+    frames.filter((f) => f.type === 'output').map((f) => (f as { value: unknown }).value),
+    [0, 1],
+  );
   assert.deepEqual(frames.at(-1), { type: 'done', id: 'p1', status: 'succeeded' });
 });
 

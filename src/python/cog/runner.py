@@ -10,7 +10,6 @@ import asyncio
 import inspect
 import json
 import os
-import queue
 import signal
 import socket
 import sys
@@ -40,6 +39,7 @@ class Runner:
         self.cancel_pending = False
         self.tasks = {}
         self.loop = None
+        self.shutdown_requested = False
 
     # ---- sending ---------------------------------------------------------------------------
     def send(self, frame):
@@ -145,33 +145,31 @@ class Runner:
 
     # ---- sync predictors ---------------------------------------------------------------------
     def serve_sync(self):
-        frames = queue.Queue()
-        signal.signal(signal.SIGUSR1, self._on_cancel_signal)
+        """The main thread reads frames itself: one wake-up per request instead of a thread hand-off.
 
-        def on_frame(frame):
-            kind = frame.get("type")
-            if kind == "cancel":
-                scope = self.sync_scope
-                if scope is not None and scope.id == frame.get("id") and not scope.canceled:
-                    scope.canceled = True
-                    os.kill(os.getpid(), signal.SIGUSR1)
+        While a prediction runs nobody reads the socket, so cancel arrives as SIGUSR1 (the server
+        sends it only for the prediction it knows is running here) and the server does not send
+        healthchecks to a busy sync runner.
+        """
+        signal.signal(signal.SIGUSR1, self._on_cancel_signal)
+        while True:
+            frame = self.chan.receive()
+            kind = frame.get("type") if frame is not None else "shutdown"
+            if kind == "predict":
+                self.predict_sync(frame)
             elif kind == "healthcheck":
                 self.start_healthcheck(frame)
-            else:
-                frames.put(frame)
-
-        self.start_reader(on_frame, lambda: frames.put(None))
-        while True:
-            frame = frames.get()
-            if frame is None or frame.get("type") == "shutdown":
+            elif kind == "shutdown":
                 return 0
-            if frame.get("type") == "predict":
-                self.predict_sync(frame)
+            # "cancel" for a prediction that already ended: nothing to do.
 
     def _on_cancel_signal(self, signum, stack):
         scope = self.sync_scope
-        if scope is None or not scope.canceled or scope.cancel_raised or not self.in_user_code:
+        if scope is None or scope.cancel_raised:
             return
+        scope.canceled = True
+        if not self.in_user_code:
+            return  # checked before user code runs again
         if self.main_sending:
             self.cancel_pending = True
             return
@@ -195,6 +193,8 @@ class Runner:
             if target is None:
                 raise InputError("this model has no train target")
             kwargs = build_arguments(target.params, frame.get("input") or {}, work, opened)
+            if scope.canceled:
+                raise CancelationException()
             self.in_user_code = True
             result = target.fn(**kwargs)
             if target.output_spec.kind == "iterator" or inspect.isgenerator(result):
@@ -321,8 +321,14 @@ class Runner:
                 except (OSError, ValueError):
                     frame = None
                 if frame is None:
+                    if not self.shutdown_requested:
+                        # The server went away without asking us to stop: nobody can receive
+                        # results any more, so do not keep a GPU busy for nothing.
+                        os._exit(1)
                     on_eof()
                     return
+                if frame.get("type") == "shutdown":
+                    self.shutdown_requested = True
                 on_frame(frame)
 
         threading.Thread(target=read, name="cogts-reader", daemon=True).start()
