@@ -2,13 +2,14 @@
  * Public API of the Python-packages source: resolve requirements for the image's Python (without
  * running any Python), lock the result, and turn it into LayerEntry groups. See README.md.
  */
+import { createHash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CogtsError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { Finder } from './finder.js';
 import { HttpClient } from './http.js';
-import { type InstalledWheel, planWheel, type WheelLayout } from './install.js';
+import { cachedPlan, entriesFromPlan, type InstalledWheel, type WheelLayout } from './install.js';
 import { type CogtsLock, checkPipLock, type PipLock, pipInputsDigest } from './lockfile.js';
 import {
   emptyRequirementSet,
@@ -243,6 +244,11 @@ export interface LayerGroup {
   entries: LayerEntry[];
   /** Unpacked bytes. */
   size: number;
+  /**
+   * sha256 over every entry's path, mode and content digest (known without reading the wheels on a warm
+   * cache): equal keys mean byte-identical layer contents, so the layer writer can key its cache on it.
+   */
+  contentKey: string;
 }
 
 function newFinder(r: Resolution, cacheDir: string): Finder {
@@ -274,8 +280,9 @@ export async function installWheels(resolution: Resolution, opts: InstallOptions
     const queue = [...resolution.packages];
     const worker = async () => {
       for (let p = queue.shift(); p; p = queue.shift()) {
-        const { path } = await finder.ensureWheel(fileOf(p), p.allowedHashes);
-        installed.push(await planWheel(path, p, opts));
+        const { path, sha256 } = await finder.ensureWheel(fileOf(p), p.allowedHashes);
+        const plan = await cachedPlan(path, sha256, p, opts, opts.cacheDir);
+        installed.push(entriesFromPlan(plan, path, p.filename));
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
@@ -302,9 +309,12 @@ export async function installWheels(resolution: Resolution, opts: InstallOptions
   }
   const big = opts.bigPackageBytes ?? 100 * 1024 * 1024;
   const groups: LayerGroup[] = [];
-  const rest: LayerGroup = { name: 'python-packages', packages: [], entries: [], size: 0 };
+  const rest: LayerGroup = { name: 'python-packages', packages: [], entries: [], size: 0, contentKey: '' };
+  const digestOf = new Map<string, string>();
+  for (const w of installed) for (const [p, d] of w.digests) if (!digestOf.has(p)) digestOf.set(p, d);
   for (const w of installed) {
-    const g = w.size >= big ? { name: `python-${w.key}`, packages: [], entries: [], size: 0 } : rest;
+    const g: LayerGroup =
+      w.size >= big ? { name: `python-${w.key}`, packages: [], entries: [], size: 0, contentKey: '' } : rest;
     g.packages.push({ name: w.name, version: w.version });
     g.entries.push(...w.entries);
     g.size += w.size;
@@ -312,5 +322,10 @@ export async function installWheels(resolution: Resolution, opts: InstallOptions
   }
   rest.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   if (rest.packages.length) groups.push(rest);
+  for (const g of groups) {
+    const h = createHash('sha256');
+    for (const e of g.entries) h.update(`${e.path}\0${e.mode ?? ''}\0${digestOf.get(e.path) ?? ''}\n`);
+    g.contentKey = `sha256:${h.digest('hex')}`;
+  }
   return groups;
 }

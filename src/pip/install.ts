@@ -5,11 +5,13 @@
  * Output is deterministic: sorted entries, a regenerated RECORD, no INSTALLER/REQUESTED/direct_url.json.
  */
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type yauzl from 'yauzl';
 import { CogtsError } from '../errors.js';
-import { bufferEntry, type FileEntry, type LayerEntry } from '../layer/entry.js';
+import { bufferEntry, type LayerEntry } from '../layer/entry.js';
+import { atomicWrite } from './http.js';
 import { distInfoStem, normalizeName } from './names.js';
 import { formatRecord, parseRecord, type RecordRow, recordHash } from './record.js';
 import { parseScriptEntryPoints, rewriteShebang, scriptWrapper } from './scripts.js';
@@ -77,12 +79,21 @@ function safeMember(name: string, where: string): string {
 
 /** Opens the wheel once per streaming pass and closes it after its last member was streamed. */
 class SharedZip {
-  private handle: Promise<ZipHandle> | undefined;
+  private handle: Promise<{ h: ZipHandle; byName: Map<string, yauzl.Entry> }> | undefined;
   remaining = 0;
-  constructor(private readonly path: string) {}
-  async stream(e: yauzl.Entry): Promise<Readable> {
-    this.handle ??= openZip(this.path);
-    const h = await this.handle;
+  constructor(
+    private readonly path: string,
+    private readonly shown: string,
+  ) {}
+  async stream(member: string): Promise<Readable> {
+    this.handle ??= openZip(this.path, this.shown).then((h) => ({
+      h,
+      byName: new Map(h.entries.map((e) => [e.fileName.replace(/^(\.\/)+/, ''), e])),
+    }));
+    const { h, byName } = await this.handle;
+    const e = byName.get(member);
+    if (!e)
+      throw new CogtsError('E_PIP_WHEEL', `${this.shown}: member ${member} vanished from the cached wheel`);
     const s = await h.open(e);
     let done = false;
     const release = () => {
@@ -100,11 +111,63 @@ class SharedZip {
   }
 }
 
+/** One installed file: streamed from a wheel member, or small generated/rewritten bytes kept inline. */
+interface PlannedFile {
+  path: string;
+  size: number;
+  mode: number;
+  sha256: string;
+  member?: string;
+  /** base64 */
+  data?: string;
+}
+
+/**
+ * The verified layout of one wheel for one WheelLayout. Cached by (wheel sha256, layout) so a warm
+ * rebuild neither re-inflates nor re-hashes multi-GB wheels: the cache file is only written after
+ * every member matched RECORD, and the wheel itself sits in the cache under its own sha256.
+ */
+export interface WheelPlan {
+  v: 1;
+  key: string;
+  name: string;
+  version: string;
+  size: number;
+  files: PlannedFile[];
+}
+
+export function entriesFromPlan(plan: WheelPlan, wheelPath: string, shown: string): InstalledWheel {
+  const shared = new SharedZip(wheelPath, shown);
+  const entries: LayerEntry[] = plan.files.map((f) => {
+    const executable = (f.mode & 0o111) !== 0;
+    if (f.data !== undefined)
+      return { ...bufferEntry(f.path, Buffer.from(f.data, 'base64'), f.mode), executable };
+    shared.remaining++;
+    const member = f.member as string;
+    return {
+      type: 'file',
+      path: f.path,
+      size: f.size,
+      mode: f.mode,
+      executable,
+      open: () => shared.stream(member),
+    };
+  });
+  return {
+    key: plan.key,
+    name: plan.name,
+    version: plan.version,
+    entries,
+    size: plan.size,
+    digests: new Map(plan.files.map((f) => [f.path, f.sha256])),
+  };
+}
+
 export async function planWheel(
   wheelPath: string,
   pkg: { key: string; filename: string; version: string },
   layout: WheelLayout,
-): Promise<InstalledWheel> {
+): Promise<WheelPlan> {
   const where = pkg.filename;
   const L = layoutPaths(layout);
   const z = await openZip(wheelPath, pkg.filename);
@@ -152,12 +215,15 @@ export async function planWheel(
       if (!skip.has(r) && !byName.has(r))
         throw new CogtsError('E_PIP_WHEEL', `${where}: RECORD lists ${r} but the wheel does not contain it`);
     }
-    const shared = new SharedZip(wheelPath);
-    const entries: FileEntry[] = [];
+    const out: PlannedFile[] = [];
     const rows: RecordRow[] = [];
-    const digests = new Map<string, string>();
     let size = 0;
-    let streamed = 0;
+    const inline = (path: string, body: Buffer, mode: number) => {
+      const h = createHash('sha256').update(body).digest();
+      out.push({ path, size: body.length, mode, sha256: h.toString('hex'), data: body.toString('base64') });
+      rows.push({ path: posix.relative(L.site, path), hash: recordHash(h), size: String(body.length) });
+      size += body.length;
+    };
     for (const [i, e] of files.entries()) {
       const name = names[i] as string;
       if (skip.has(name)) continue;
@@ -201,63 +267,80 @@ export async function planWheel(
       const executable = ((e.externalFileAttributes >>> 16) & 0o111) !== 0 || kind === 'scripts';
       const mode = executable ? 0o755 : 0o644;
       const rewritten = keep ? rewriteShebang(Buffer.concat(chunks), layout.interpreter) : undefined;
-      if (rewritten) {
-        entries.push({ ...bufferEntry(dest, rewritten, 0o755), executable: true });
-        const h = createHash('sha256').update(rewritten).digest();
-        rows.push({
-          path: posix.relative(L.site, dest),
-          hash: recordHash(h),
-          size: String(rewritten.length),
-        });
-        digests.set(dest, h.toString('hex'));
-        size += rewritten.length;
-      } else {
-        streamed++;
-        entries.push({
-          type: 'file',
+      if (rewritten) inline(dest, rewritten, 0o755);
+      else {
+        out.push({
           path: dest,
           size: e.uncompressedSize,
           mode,
-          executable,
-          open: () => shared.stream(e),
+          sha256: digest.toString('hex'),
+          member: name,
         });
         rows.push({
           path: posix.relative(L.site, dest),
           hash: `sha256=${digest.toString('base64url')}`,
           size: String(e.uncompressedSize),
         });
-        digests.set(dest, digest.toString('hex'));
         size += e.uncompressedSize;
       }
     }
-    shared.remaining = streamed;
     const ep = await read('entry_points.txt');
     for (const s of ep ? parseScriptEntryPoints(ep, `${where}:${distInfo}/entry_points.txt`) : []) {
-      const dest = posix.join(L.bin, s.name);
-      const body = Buffer.from(scriptWrapper(s, layout.interpreter));
-      const h = createHash('sha256').update(body).digest();
-      entries.push({ ...bufferEntry(dest, body, 0o755), executable: true });
-      rows.push({ path: posix.relative(L.site, dest), hash: recordHash(h), size: String(body.length) });
-      digests.set(dest, h.toString('hex'));
-      size += body.length;
+      inline(posix.join(L.bin, s.name), Buffer.from(scriptWrapper(s, layout.interpreter)), 0o755);
     }
-    const recordPath = posix.join(L.site, distInfo, 'RECORD');
     rows.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     rows.push({ path: `${distInfo}/RECORD`, hash: '', size: '' });
-    const recordBody = formatRecord(rows);
-    entries.push(bufferEntry(recordPath, recordBody, 0o644));
-    digests.set(recordPath, createHash('sha256').update(recordBody).digest('hex'));
-    size += Buffer.byteLength(recordBody);
+    const recordBody = Buffer.from(formatRecord(rows));
+    const recordHashHex = createHash('sha256').update(recordBody).digest('hex');
+    out.push({
+      path: posix.join(L.site, distInfo, 'RECORD'),
+      size: recordBody.length,
+      mode: 0o644,
+      sha256: recordHashHex,
+      data: recordBody.toString('base64'),
+    });
+    size += recordBody.length;
     const seen = new Set<string>();
-    for (const en of entries) {
-      if (seen.has(en.path))
-        throw new CogtsError('E_PIP_WHEEL', `${where}: two members install to ${en.path}`);
-      seen.add(en.path);
+    for (const f of out) {
+      if (seen.has(f.path)) throw new CogtsError('E_PIP_WHEEL', `${where}: two members install to ${f.path}`);
+      seen.add(f.path);
     }
-    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const nameFromMeta = /^Name:\s*(.+)$/im.exec((await read('METADATA')) ?? '')?.[1]?.trim() ?? pkg.key;
-    return { key: pkg.key, name: nameFromMeta, version: pkg.version, entries, size, digests };
+    return { v: 1, key: pkg.key, name: nameFromMeta, version: pkg.version, size, files: out };
   } finally {
     z.close();
   }
+}
+
+/** planWheel with its result cached under <cacheDir>/plans, keyed by wheel sha256 and layout. */
+export async function cachedPlan(
+  wheelPath: string,
+  wheelSha256: string,
+  pkg: { key: string; filename: string; version: string },
+  layout: WheelLayout,
+  cacheDir: string,
+): Promise<WheelPlan> {
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify([
+        1,
+        wheelSha256,
+        layout.sitePackages,
+        layout.interpreter,
+        layout.binDir ?? '',
+        layout.prefix ?? '',
+      ]),
+    )
+    .digest('hex');
+  const file = join(cacheDir, 'plans', key.slice(0, 2), `${key}.json`);
+  try {
+    const plan = JSON.parse(await readFile(file, 'utf8')) as WheelPlan;
+    if (plan.v === 1 && plan.key === pkg.key) return plan;
+  } catch {
+    /* not cached yet */
+  }
+  const plan = await planWheel(wheelPath, pkg, layout);
+  await atomicWrite(file, JSON.stringify(plan));
+  return plan;
 }
