@@ -384,6 +384,21 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * Checks the configured credentials the way `docker login` does: Basic against /v2/, or a
+   * token request (no scope) against the Bearer realm. Throws E_REGISTRY_AUTH when refused.
+   */
+  async verifyCredentials(): Promise<void> {
+    const challenge = await this.ping();
+    if (!challenge) return;
+    if (challenge.scheme === 'bearer') {
+      await this.fetchToken(challenge, []);
+      return;
+    }
+    const res = await this.send({ method: 'GET', path: '/v2/', expect: [200] });
+    await res.body.dump();
+  }
+
   /** Absolute URL of an upload Location header (registries may answer relative paths). */
   resolveLocation(res: Response): string {
     const loc = header(res, 'location');

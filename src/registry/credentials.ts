@@ -24,7 +24,7 @@ interface DockerConfig {
 const HUB_KEY = 'https://index.docker.io/v1/';
 
 export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
+  return join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'config.json');
 }
 
 /** Files read in order: $REGISTRY_AUTH_FILE (podman/skopeo auth.json), then the Docker config. */
@@ -141,7 +141,7 @@ export async function saveDockerConfigAuth(
   creds: Credentials,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string> {
-  const path = env.REGISTRY_AUTH_FILE ?? dockerConfigPath(env);
+  const path = env.REGISTRY_AUTH_FILE || dockerConfigPath(env);
   const cfg: DockerConfig = (await readConfig(path)) ?? {};
   cfg.auths ??= {};
   const key = registry === DOCKER_HUB ? HUB_KEY : registry;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -34,10 +34,16 @@ test('cogts login: wrong password is refused and nothing is saved; right passwor
   const bad = cogts(['login', reg.host, '-u', reg.username!, '--password-stdin'], 'wrong\n');
   assert.equal(bad.code, 1, bad.err);
   assert.match(bad.err, /rejected the username or password of "cogts"/);
+  assert.equal(existsSync(join(home, 'docker', 'config.json')), false);
   const ok = cogts(['login', reg.host, '-u', reg.username!, '--password-stdin'], `${reg.password}\n`);
   assert.equal(ok.code, 0, ok.err);
-  const cfg = JSON.parse(readFileSync(join(home, 'docker', 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
-  assert.equal(Buffer.from(cfg.auths[reg.host]!.auth, 'base64').toString(), `${reg.username}:${reg.password}`);
+  const cfg = JSON.parse(readFileSync(join(home, 'docker', 'config.json'), 'utf8')) as {
+    auths: Record<string, { auth: string }>;
+  };
+  assert.equal(
+    Buffer.from(cfg.auths[reg.host]!.auth, 'base64').toString(),
+    `${reg.username}:${reg.password}`,
+  );
 });
 
 test('cogts inspect: pretty and --json, using the saved login; unknown tag is a clear error', () => {
@@ -49,7 +55,12 @@ test('cogts inspect: pretty and --json, using the saved login; unknown tag is a 
   assert.match(pretty.out, /LD_LIBRARY_PATH=\/usr\/local\/cuda\/lib64/);
   const json = cogts(['inspect', bases.multi, '--json', '--platform', 'linux/arm64']);
   assert.equal(json.code, 0, json.err);
-  const j = JSON.parse(json.out) as { config: { architecture: string }; labels: object; resolvedDigest: string; digest: string };
+  const j = JSON.parse(json.out) as {
+    config: { architecture: string };
+    labels: object;
+    resolvedDigest: string;
+    digest: string;
+  };
   assert.equal(j.config.architecture, 'arm64');
   assert.notEqual(j.resolvedDigest, j.digest);
   const missing = cogts(['inspect', `${reg.host}/base/oci:nope`]);
