@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { NotImplementedError } from '../errors.js';
+import { runBuild } from '../build/run.js';
 import { formatPlan } from '../plan/format.js';
 import { planForProject } from '../plan/from-project.js';
 import { type PlanOptions, planOptionsFrom } from '../plan/options.js';
@@ -99,10 +99,10 @@ export const buildCommand: CommandModule<GlobalOptions, BuildArgs> = {
   builder: builder as unknown as CommandModule<GlobalOptions, BuildArgs>['builder'],
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
     const plan = await planForProject(args.file, buildPlanOptions(args));
-    if (!args.dryRun) {
-      // Executing the plan (layers, image, push) lands with the OCI issue's integration.
-      throw new NotImplementedError('cogts build without --dry-run', 3);
+    if (args.dryRun) {
+      process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+      return;
     }
-    process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+    await runBuild(plan, args);
   },
 };
