@@ -141,6 +141,25 @@ describe('resolution errors', () => {
     );
     await fails(`alpha==1.0 --hash=sha256:${'0'.repeat(64)}\n`, 'E_PIP_HASH_MISMATCH', /alpha/);
   });
+  test('another target: linux/arm64 flips platform markers and refuses the x86_64-only C extension', async () => {
+    const arm = { pythonVersion: '3.11', platform: 'linux/arm64', glibc: '2.35' };
+    assert.deepEqual(pins(await resolveWith(idx, 'alpha[fast]\n', { target: arm })), [
+      'alpha==2.0',
+      'beta==1.6',
+      'epsilon==1.0',
+      'gamma==1.0',
+      'zeta==1.0',
+    ]);
+    await assert.rejects(resolveWith(idx, 'speedy\n', { target: arm }), {
+      code: 'E_PIP_NO_WHEEL',
+      message:
+        /no wheel of speedy fits CPython 3\.11 on linux\/arm64 \(glibc 2\.35\); wheels found have tags: .*manylinux2014_x86_64/,
+    });
+    await assert.rejects(resolveWith(idx, 'speedy\n', { target: { pythonVersion: '3.12', glibc: '2.35' } }), {
+      code: 'E_PIP_NO_WHEEL',
+      message: /CPython 3\.12/,
+    });
+  });
   test('backtracking: a newer version whose pin clashes is dropped for an older one', async () => {
     assert.deepEqual(pins(await resolveWith(idx, 'kappa\nlam>=2.0\n')), ['kappa==1.0', 'lam==2.0']);
     // The clash only shows up two levels down (mu → nu → lam>=2 vs kappa 2.0 → lam==1.0).
