@@ -107,7 +107,9 @@ const IGNORED_FLAGS = new Set([
 
 export async function parseRequirementsText(text: string, ctx: ParseCtx): Promise<void> {
   const { into } = ctx;
-  for (const { line, text: l } of logicalLines(text)) {
+  for (const { line, text: raw } of logicalLines(text)) {
+    // pip expands ${VAR} (POSIX names only) so tokens stay out of the file: --index-url https://${TOKEN}@host/simple
+    const l = raw.replace(/\$\{([A-Z0-9_]+)\}/g, (m, v: string) => process.env[v] ?? m);
     const where = `${ctx.file}:${line}`;
     const fail = (msg: string, hint?: string): never => {
       throw new CogtsError('E_PIP_REQUIREMENT', `${where}: ${msg}`, { hint });

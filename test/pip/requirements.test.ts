@@ -85,6 +85,19 @@ test('requirements.txt errors name file:line', async () => {
   }
 });
 
+test('${VAR} in requirements files comes from the environment', async () => {
+  const d = await tmp();
+  process.env.COGTS_TEST_TOKEN = 'tok123';
+  await writeFile(
+    join(d, 'r.txt'),
+    '--extra-index-url https://u:${COGTS_TEST_TOKEN}@h/simple\nx==1 ; os_name == "${NOT_SET_ANYWHERE}"\n',
+  );
+  const s = await readRequirementsFile(join(d, 'r.txt'));
+  delete process.env.COGTS_TEST_TOKEN;
+  assert.deepEqual(s.extraIndexUrls, ['https://u:tok123@h/simple']);
+  assert.match(s.requirements[0]?.text ?? '', /\$\{NOT_SET_ANYWHERE\}/);
+});
+
 test('index precedence: options > file > PIP_* env > PyPI', async () => {
   const d = await tmp();
   await writeFile(join(d, 'r.txt'), 'x\n');
