@@ -77,37 +77,56 @@ function safeMember(name: string, where: string): string {
   return name.replace(/^(\.\/)+/, '');
 }
 
-/** Opens the wheel once per streaming pass and closes it after its last member was streamed. */
+/**
+ * Opens the wheel on the first member streamed and closes it once no member has been streaming for a
+ * moment, so a writer that skips entries (layer cache hit) or interleaves wheels leaks no descriptor.
+ */
 class SharedZip {
   private handle: Promise<{ h: ZipHandle; byName: Map<string, yauzl.Entry> }> | undefined;
-  remaining = 0;
+  private active = 0;
+  private timer: NodeJS.Timeout | undefined;
   constructor(
     private readonly path: string,
     private readonly shown: string,
   ) {}
   async stream(member: string): Promise<Readable> {
-    this.handle ??= openZip(this.path, this.shown).then((h) => ({
-      h,
-      byName: new Map(h.entries.map((e) => [e.fileName.replace(/^(\.\/)+/, ''), e])),
-    }));
-    const { h, byName } = await this.handle;
-    const e = byName.get(member);
-    if (!e)
-      throw new CogtsError('E_PIP_WHEEL', `${this.shown}: member ${member} vanished from the cached wheel`);
-    const s = await h.open(e);
+    clearTimeout(this.timer);
+    this.active++;
+    let s: Readable;
+    try {
+      this.handle ??= openZip(this.path, this.shown).then((h) => ({
+        h,
+        byName: new Map(h.entries.map((e) => [e.fileName.replace(/^(\.\/)+/, ''), e])),
+      }));
+      const { h, byName } = await this.handle;
+      const e = byName.get(member);
+      if (!e)
+        throw new CogtsError('E_PIP_WHEEL', `${this.shown}: member ${member} vanished from the cached wheel`);
+      s = await h.open(e);
+    } catch (err) {
+      this.release();
+      throw err;
+    }
     let done = false;
-    const release = () => {
-      if (done) return;
-      done = true;
-      if (--this.remaining === 0) {
-        h.close();
-        this.handle = undefined;
+    const once = () => {
+      if (!done) {
+        done = true;
+        this.release();
       }
     };
-    s.once('end', release);
-    s.once('close', release);
-    s.once('error', release);
+    s.once('end', once);
+    s.once('close', once);
+    s.once('error', once);
     return s;
+  }
+  private release(): void {
+    if (--this.active > 0) return;
+    this.timer = setTimeout(() => {
+      const h = this.handle;
+      this.handle = undefined;
+      void h?.then(({ h }) => h.close()).catch(() => undefined);
+    }, 250);
+    this.timer.unref();
   }
 }
 
@@ -142,7 +161,6 @@ export function entriesFromPlan(plan: WheelPlan, wheelPath: string, shown: strin
     const executable = (f.mode & 0o111) !== 0;
     if (f.data !== undefined)
       return { ...bufferEntry(f.path, Buffer.from(f.data, 'base64'), f.mode), executable };
-    shared.remaining++;
     const member = f.member as string;
     return {
       type: 'file',
