@@ -177,7 +177,9 @@ function imageConfig(config: Config, toolchain: Toolchain, options: PlanOptions)
     'dev.cogts.base-image': toolchain.baseImage.ref,
   };
   if (toolchain.cuda) labels['dev.cogts.cuda'] = toolchain.cuda;
-  const title = options.target.tag ?? options.target.push ?? config.image;
+  // Not the push target: where an image is sent must not change its digest (ko, crane), so the
+  // same inputs pushed to two registries or tags are one image.
+  const title = options.target.tag ?? config.image;
   if (title) labels['org.opencontainers.image.title'] = title;
   return {
     env,
