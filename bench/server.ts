@@ -51,8 +51,8 @@ const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function startEntrypoint(model: string, port: number) {
-  const child = spawn(process.execPath, [join(distRoot, 'src', 'server', 'main.js')], {
+async function startEntrypoint(model: string, port: number, nodeFlags: string[] = []) {
+  const child = spawn(process.execPath, [...nodeFlags, join(distRoot, 'src', 'server', 'main.js')], {
     cwd: join(models, model),
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COG_LOG_LEVEL: 'warn' },
     stdio: 'ignore',
@@ -72,6 +72,16 @@ async function startEntrypoint(model: string, port: number) {
     }
   }
   return child;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function childPid(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0]);
 }
 
 function rssMb(pid: number): number {
@@ -98,6 +108,8 @@ async function run(label: string, port: number, path: string, body: string | und
   lat.sort((a, b) => a - b);
   return { rps: lat.length / secs, p50: pct(lat, 50), p99: pct(lat, 99) };
 }
+
+const RAW_SERVER = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(200, {'content-type': 'application/json'}); s.end('{"ok":true}'); }); }).listen(Number(process.argv[1]), '127.0.0.1');`;
 
 async function workerRoundTrip(): Promise<number> {
   const w = new Worker({
@@ -180,14 +192,36 @@ async function main() {
   for (let round = 0; round < ROUNDS; round++) {
     const port = 30000 + Math.floor(Math.random() * 20000);
     const seq = await startEntrypoint('null', port);
+    const runner = childPid(seq.pid!);
+    const cpu0 = [cpuSeconds(seq.pid!), cpuSeconds(runner)];
     const s = await run('sequential', port, '/predictions', '{"input":{}}', 1);
+    // CPU per request is what contention on a shared machine distorts least (wall time is noisy).
+    add('server CPU us/request', ((cpuSeconds(seq.pid!) - cpu0[0]!) / (N + 200)) * 1e6);
+    add('runner CPU us/request', ((cpuSeconds(runner) - cpu0[1]!) / (N + 200)) * 1e6);
+    const cpuGet = cpuSeconds(seq.pid!);
     add('seq rps', s.rps);
     add('seq p50 ms', s.p50);
     add('seq p99 ms', s.p99);
     const g = await run('GET /', port, '/', undefined, 1);
     add('GET / p50 ms', g.p50);
+    add('server CPU us/GET /', ((cpuSeconds(seq.pid!) - cpuGet) / (N + 200)) * 1e6);
     add('server RSS MB (after seq)', rssMb(seq.pid!));
     seq.kill('SIGTERM');
+    // The same with a small young generation (V8 otherwise grows it to 3 x 16 MB under load).
+    const lean = await startEntrypoint('null', port + 2, ['--max-semi-space-size=1']);
+    const l = await run('sequential lean', port + 2, '/predictions', '{"input":{}}', 1);
+    add('lean seq rps', l.rps);
+    add('lean seq p99 ms', l.p99);
+    add('lean server RSS MB (after seq)', rssMb(lean.pid!));
+    lean.kill('SIGTERM');
+    // Ceiling on this machine right now: a bare node:http server answering a fixed JSON body.
+    const raw = spawn(process.execPath, ['-e', RAW_SERVER, String(port + 3)], { stdio: 'ignore' });
+    while ((await call(port + 3, 'POST', '/', '{}').catch(() => 0)) !== 200)
+      await new Promise((r) => setTimeout(r, 100));
+    const rr = await run('raw', port + 3, '/', '{"input":{}}', 1);
+    add('bare node:http rps (ceiling)', rr.rps);
+    add('bare node:http p99 ms', rr.p99);
+    raw.kill();
     const port2 = port + 1;
     const conc = await startEntrypoint('null-async', port2);
     const c = await run('concurrent', port2, '/predictions', '{"input":{}}', 4);

@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { jsonBody, parseByteLimit } from './json-body.js';
 import type { Logger } from './log.js';
 import { buildOpenApiDocument } from './openapi.js';
 import type { Prediction, PredictionResponse } from './prediction.js';
@@ -27,7 +28,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('json spaces', 0);
-  const json = express.json({ limit: ctx.bodyLimit, type: () => true, strict: true });
+  const json = jsonBody(parseByteLimit(ctx.bodyLimit));
 
   app.get('/', (_req, res) => {
     const doc: Record<string, unknown> = {
