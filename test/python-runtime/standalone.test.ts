@@ -184,6 +184,33 @@ print(json.dumps({"paths": sysconfig.get_paths(), "vars": sysconfig.get_config_v
     assert.match(r.sqlite, /^3\./);
   });
 
+  it('keeps the shipped bytecode valid under the layer mtime, and drops it for rewritten modules', () => {
+    assert.ok(rt, 'first test built the image');
+    const pyc = (name: string) =>
+      `/opt/python/lib/python${minor}/__pycache__/${name}.cpython-${minor.replace('.', '')}.pyc`;
+    const paths = new Set(rt.entries.map((e) => e.path));
+    assert.ok(paths.has(pyc('argparse')), 'the archive ships argparse bytecode');
+    const sysconfigdata = [...paths].find((p) => /\/_sysconfigdata_[^/]*\.py$/.test(p)) as string;
+    const stem = sysconfigdata.replace(/^.*\/(.*)\.py$/, '$1');
+    assert.equal(paths.has(pyc(stem)), false, 'stale bytecode of the rewritten module is gone');
+    const run = execFileSync(
+      'unshare',
+      [
+        '--mount',
+        'sh',
+        '-c',
+        'mount --bind "$0/opt" /opt && exec /opt/python/bin/python3 -v -c "import argparse" 2>&1',
+        image,
+      ],
+      {
+        encoding: 'utf8',
+        env: { PATH: '/usr/bin:/bin', LD_LIBRARY_PATH: '/opt/python/lib', PYTHONDONTWRITEBYTECODE: '1' },
+      },
+    );
+    assert.ok(run.includes(`code object from '${pyc('argparse')}'`), 'argparse loads from its shipped .pyc');
+    assert.doesNotMatch(run, /bytecode is stale for 'argparse'/);
+  });
+
   it('rejects a tampered archive and keeps nothing of it', async () => {
     const tampered = Buffer.from(archive);
     const mid = tampered.length >> 1;

@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { extract } from 'tar';
 import { CogtsError } from '../../errors.js';
 import { bufferEntry, type LayerEntry } from '../../layer/entry.js';
+import { sourceDateEpoch } from '../../layer/tar-stream.js';
 import { fetchVerified } from '../../net/fetch-verified.js';
+import { pycSource, restampPyc } from './pyc.js';
 import { rewritePkgconfig, rewriteScript, rewriteSysconfigdata } from './relocate.js';
 import { type StandaloneLookup, type StandaloneTable, standaloneAsset } from './standalone-table.js';
 import type { PythonRuntime } from './types.js';
@@ -28,6 +30,11 @@ export interface StandaloneOptions extends StandaloneLookup {
   linkDir?: string | null;
   /** Table override (tests, a user's own pins); default compat/python-standalone.json. */
   table?: StandaloneTable;
+  /**
+   * The mtime the layer writer stamps on every entry (default SOURCE_DATE_EPOCH or 0, as
+   * src/layer/tar-stream does): shipped .pyc headers are restamped to it so they stay valid.
+   */
+  mtime?: number;
 }
 
 /**
@@ -85,7 +92,11 @@ function isText(buf: Buffer): boolean {
 }
 
 /** Layer entries for `<root>/python/**` placed under /opt/python, rewriting build paths on the way. */
-function installEntries(root: string, minor: string): { entries: LayerEntry[]; rewritten: string[] } {
+function installEntries(
+  root: string,
+  minor: string,
+  mtime: number,
+): { entries: LayerEntry[]; rewritten: string[] } {
   const entries: LayerEntry[] = [];
   const rewritten: string[] = [];
   const walk = (rel: string) => {
@@ -111,7 +122,16 @@ function installEntries(root: string, minor: string): { entries: LayerEntry[]; r
             continue;
           }
         }
-        entries.push({ type: 'file', path, mode, size: st.size, open: () => createReadStream(host) });
+        const source = pycSource(r);
+        if (source && existsSync(join(root, source))) {
+          entries.push({
+            type: 'file',
+            path,
+            mode,
+            size: st.size,
+            open: () => createReadStream(host).pipe(restampPyc(mtime)),
+          });
+        } else entries.push({ type: 'file', path, mode, size: st.size, open: () => createReadStream(host) });
       }
     }
   };
@@ -151,7 +171,7 @@ export async function standaloneProvider(o: StandaloneOptions): Promise<PythonRu
       );
     }
   }
-  const { entries } = installEntries(root, minor);
+  const { entries } = installEntries(root, minor, o.mtime ?? sourceDateEpoch());
   const interpreter = `${STANDALONE_PREFIX}/${exe}`;
   const linkDir = o.linkDir === undefined ? '/usr/local/bin' : o.linkDir;
   if (linkDir) {
