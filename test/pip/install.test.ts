@@ -188,6 +188,11 @@ describe('installing wheels as layer entries', () => {
       });
       return installWheels(r, { sitePackages: SITE, interpreter: PY, cacheDir });
     };
+    const z64 = await install('omega\n');
+    assert.ok(
+      z64[0]?.entries.some((e) => e.path === `${SITE}/omega/__init__.py`),
+      'zip64 wheel installs',
+    );
     await assert.rejects(install('tampered\n'), {
       code: 'E_PIP_WHEEL_RECORD',
       message: /tampered-1\.0-py3-none-any\.whl: tampered\/__init__\.py does not match its RECORD hash/,

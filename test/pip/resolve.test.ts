@@ -160,6 +160,14 @@ describe('resolution errors', () => {
       message: /CPython 3\.12/,
     });
   });
+  test('zip64 wheels: METADATA found through zip64 records by Range reads', async () => {
+    const before = idx.requests.length;
+    assert.deepEqual(pins(await resolveWith(idx, 'omega\n')), ['beta==1.0', 'omega==1.0']);
+    const gets = idx.requests
+      .slice(before)
+      .filter((q) => q.url.startsWith('/files/omega') && q.method === 'GET');
+    assert.ok(gets.length > 0 && gets.every((q) => q.status === 206));
+  });
   test('backtracking: a newer version whose pin clashes is dropped for an older one', async () => {
     assert.deepEqual(pins(await resolveWith(idx, 'kappa\nlam>=2.0\n')), ['kappa==1.0', 'lam==2.0']);
     // The clash only shows up two levels down (mu → nu → lam>=2 vs kappa 2.0 → lam==1.0).
