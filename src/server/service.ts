@@ -177,7 +177,7 @@ export class PredictionService {
     }
     if (req.train && !this.schema?.trainingInput) return { kind: 'unsupported', message: 'no train target' };
     const validator = req.train ? this.validators.train : this.validators.predict;
-    const input = req.input ?? {};
+    const input = this.knownFields(req.input ?? {}, req.train);
     const issues = validator ? validator(input) : [];
     if (issues.length) return { kind: 'invalid', issues };
     if (this.inRunner.size >= this.slots) return { kind: 'busy' };
@@ -217,6 +217,25 @@ export class PredictionService {
   }
 
   private readonly fileModes = new Map<string, FileOutputMode>();
+
+  /**
+   * As Cog does: unknown input fields are dropped, and `null` for a field that is not required
+   * means "not given" (so `seed: int = Input(default=None)` accepts null and gets its default).
+   */
+  private knownFields(input: unknown, train: boolean): unknown {
+    const schema = train ? this.schema?.trainingInput : this.schema?.input;
+    if (typeof input !== 'object' || input === null || Array.isArray(input) || !schema) return input;
+    const props = (schema.properties ?? {}) as Record<string, unknown>;
+    const required = new Set((schema.required ?? []) as string[]);
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(input)) {
+      if (!(k in props) || (v === null && !required.has(k))) {
+        out ??= { ...(input as Record<string, unknown>) };
+        delete out[k];
+      }
+    }
+    return out ?? input;
+  }
 
   private dispatch(p: Prediction, files: FileOutputMode): void {
     this.fileModes.set(p.id, files);

@@ -100,6 +100,12 @@ describe('typed inputs model: discovery, OpenAPI, validation', () => {
     assert.deepEqual(r.body.output.numbers, [1, 2]);
     assert.equal(r.body.output.token_length, 8);
     assert.equal(r.body.input.token, '**********');
+    assert.equal('unknown_field' in r.body.input, false);
+    const nulls = await postJson(`${m.url}/predictions`, {
+      input: { text: 'a', token: 't', count: null, size: null },
+    });
+    assert.equal(nulls.body.status, 'succeeded', JSON.stringify(nulls.body));
+    assert.equal(nulls.body.output.count, 2, 'null for a field with a default means the default');
     assert.doesNotMatch(JSON.stringify(r.body), /hunter22/);
     assert.match(r.body.logs, /token is \*{10}/);
     assert.equal(typeof r.body.metrics.predict_time, 'number');

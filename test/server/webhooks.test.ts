@@ -56,7 +56,10 @@ describe('webhooks', () => {
     assert.ok(intermediate.length >= 1, 'some output/logs webhooks');
     // 12 yields would be 24 output/logs events unthrottled; at most one per 500 ms gets through.
     const span = terminal[0]!.at - list[0]!.at;
-    assert.ok(intermediate.length <= Math.ceil(span / 500) + 1, `throttled: ${intermediate.length} in ${span} ms`);
+    assert.ok(
+      intermediate.length <= Math.ceil(span / 500) + 1,
+      `throttled: ${intermediate.length} in ${span} ms`,
+    );
     assert.ok(intermediate.length < 24);
     for (let i = 1; i < intermediate.length; i++)
       assert.ok(intermediate[i]!.at - intermediate[i - 1]!.at >= 450);
