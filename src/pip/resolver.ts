@@ -185,7 +185,7 @@ export async function resolve(
       const newExtras = r.extras.filter((x) => !pin.extras.has(x));
       if (newExtras.length) {
         const next = new Map(state);
-        const np: Pin = { ...pin, extras: new Set([...pin.extras, ...newExtras]) };
+        const np: Pin = { ...pin, extras: new Set([...pin.extras, ...newExtras]), deps: new Set(pin.deps) };
         next.set(r.key, np);
         const more = await depsOf(pin.cand, [], new Set(newExtras));
         for (const d of more) np.deps.add(d.key);

@@ -168,6 +168,11 @@ describe('resolution errors', () => {
       .filter((q) => q.url.startsWith('/files/omega') && q.method === 'GET');
     assert.ok(gets.length > 0 && gets.every((q) => q.status === 206));
   });
+  test('an extra asked for after the package was chosen adds its dependencies', async () => {
+    const r = await resolveWith(idx, 'alpha\nxi\n');
+    assert.deepEqual(pins(r), ['alpha==2.0', 'beta==1.6', 'epsilon==1.0', 'gamma==1.0', 'xi==1.0']);
+    assert.deepEqual(r.packages.find((p) => p.key === 'alpha')?.extras, ['fast']);
+  });
   test('backtracking: a newer version whose pin clashes is dropped for an older one', async () => {
     assert.deepEqual(pins(await resolveWith(idx, 'kappa\nlam>=2.0\n')), ['kappa==1.0', 'lam==2.0']);
     // The clash only shows up two levels down (mu → nu → lam>=2 vs kappa 2.0 → lam==1.0).
