@@ -10,7 +10,7 @@ import { type Digest, digestHex } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { ByteRange, Layer } from '../oci/types.js';
 import type { LayerEntry } from './entry.js';
-import { createDeterministicGzip, DEFAULT_GZIP, GzipHeaderPin, type GzipSettings } from './gzip.js';
+import { DEFAULT_GZIP, type GzipSettings, ParallelGzip } from './gzip.js';
 import { type TarOptions, tarStream } from './tar-stream.js';
 
 /** Hashes and counts what flows through, without holding it. */
@@ -53,7 +53,7 @@ export function fileLayer(
 
 /**
  * Builds a deterministic gzip layer from entries in one streaming pass: tar → sha256 (diff_id) →
- * gzip (pinned) → sha256 + byte count (digest, size) → file. Memory stays bounded whatever the layer
+ * gzip (pinned settings, pieces compressed in parallel) → sha256 + byte count (digest, size) → file. Memory stays bounded whatever the layer
  * size; the blob lands in `blobDir` under its digest, written to a temp name and renamed, so a
  * crashed build never leaves a truncated blob under a real digest.
  */
@@ -71,8 +71,7 @@ export async function buildLayer(
     await pipeline(
       tarStream(entries, opts),
       tar,
-      createDeterministicGzip(opts.gzip ?? DEFAULT_GZIP),
-      new GzipHeaderPin(),
+      new ParallelGzip(opts.gzip ?? DEFAULT_GZIP),
       gz,
       createWriteStream(tmp),
     );

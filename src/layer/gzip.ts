@@ -1,45 +1,108 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { constants, createGzip, type Gzip } from 'node:zlib';
+import { deflateRaw, gzip } from 'node:zlib';
 
 /**
- * Pinned compressor settings. The level is part of a cached blob's key: the same tar compressed
- * with other settings (or another zlib) is a different blob with the same diff_id.
- * Level 1 (as go-containerregistry's default): model files are mostly incompressible weights, so
- * higher levels cost CPU time for little size.
+ * Pinned compressor settings; part of a cached blob's key, because the same tar compressed with
+ * other settings (or another zlib) is a different blob with the same diff_id.
+ *
+ * The tar is cut into fixed `chunkSize` pieces, each compressed as its own gzip member on the libuv
+ * thread pool (as pigz --independent / pgzip spread work over cores); the members are concatenated
+ * in order. RFC 1952 defines a gzip file as a series of members, and every layer reader (Go's
+ * compress/gzip in Docker, containerd, skopeo, umoci; zlib; Python) reads them as one stream.
+ * Piece boundaries depend only on byte offsets, so the output is as deterministic as one member;
+ * a layer smaller than one piece is exactly one ordinary gzip member.
+ * Level 1 (go-containerregistry's default). Model weights are mostly incompressible, and zlib
+ * spends as long failing to compress them as succeeding: each piece's first `probe` bytes are
+ * deflated first, and a piece that does not shrink below `storeRatio` is stored (level 0), the way
+ * klauspost/compress (used by umoci/pgzip) skips incompressible data. The decision is a function of
+ * the piece's bytes and these settings only, so it is deterministic too.
  */
 export interface GzipSettings {
   level: number;
+  chunkSize: number;
+  /** Pieces compressed at once (the thread pool has 4 threads by default). */
+  parallel: number;
+  /** Bytes of each piece test-compressed to decide whether to store it (0: never store). */
+  probe?: number;
+  /** Store the piece when the probe compresses to more than this fraction of its size. */
+  storeRatio?: number;
 }
 
-export const DEFAULT_GZIP: GzipSettings = { level: 1 };
+export const DEFAULT_GZIP: GzipSettings = {
+  level: 1,
+  chunkSize: 4 << 20,
+  parallel: 4,
+  probe: 64 << 10,
+  storeRatio: 0.97,
+};
 
-export function gzipKey(s: GzipSettings): string {
-  return `gzip-l${s.level}-zlib${process.versions.zlib}`;
+export function gzipKey(s: GzipSettings = DEFAULT_GZIP): string {
+  return `gzip-l${s.level}-c${s.chunkSize}-p${s.probe ?? 0}-r${s.storeRatio ?? 0}-zlib${process.versions.zlib}`;
 }
 
-export function createDeterministicGzip(s: GzipSettings = DEFAULT_GZIP): Gzip {
-  return createGzip({ level: s.level, memLevel: 8, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY });
+function probeLevel(data: Buffer, s: GzipSettings): Promise<number> {
+  const n = Math.min(s.probe ?? 0, data.length);
+  if (n === 0 || s.level === 0) return Promise.resolve(s.level);
+  return new Promise((resolve, reject) =>
+    deflateRaw(data.subarray(0, n), { level: s.level }, (err, out) =>
+      err ? reject(err) : resolve(out.length > n * (s.storeRatio ?? 1) ? 0 : s.level),
+    ),
+  );
 }
 
-/**
- * Forces the gzip header's MTIME (bytes 4-7) to 0 and OS (byte 9) to 255 "unknown": zlib writes the
- * OS it was compiled for (3 on Unix, 10 on Windows), which would make the blob machine-dependent.
- */
-export class GzipHeaderPin extends Transform {
-  private seen = 0;
+async function gzipMember(data: Buffer, s: GzipSettings): Promise<Buffer> {
+  const level = await probeLevel(data, s);
+  return new Promise((resolve, reject) =>
+    gzip(data, { level }, (err, out) => {
+      if (err) return reject(err);
+      // Header bytes 4-7 (MTIME) are 0 from zlib; byte 9 (OS) is the build machine's (3 Unix,
+      // 10 Windows): pin it to 255 "unknown" so the blob does not depend on where it was made.
+      out[9] = 0xff;
+      resolve(out);
+    }),
+  );
+}
+
+export class ParallelGzip extends Transform {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private queue: Promise<Buffer>[] = [];
+  private members = 0;
+
+  constructor(private readonly settings: GzipSettings = DEFAULT_GZIP) {
+    super();
+  }
+
+  private dispatch(piece: Buffer): void {
+    const p = gzipMember(piece, this.settings);
+    p.catch(() => {}); // observed when drained, in order
+    this.queue.push(p);
+    this.members++;
+  }
+
+  private async drain(keep: number): Promise<void> {
+    while (this.queue.length > keep) this.push(await this.queue.shift()!);
+  }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (this.seen < 10) {
-      const c = Buffer.from(chunk);
-      for (let i = 0; i < c.length && this.seen + i < 10; i++) {
-        const pos = this.seen + i;
-        if (pos >= 4 && pos <= 7) c[i] = 0;
-        if (pos === 9) c[i] = 0xff;
-      }
-      this.seen += c.length;
-      cb(null, c);
-      return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const size = this.settings.chunkSize;
+    if (this.pendingBytes < size) return cb();
+    let all = Buffer.concat(this.pending);
+    while (all.length >= size) {
+      this.dispatch(all.subarray(0, size));
+      all = all.subarray(size);
     }
-    cb(null, chunk);
+    this.pending = all.length ? [Buffer.from(all)] : [];
+    this.pendingBytes = all.length;
+    // Backpressure: never more than `parallel` pieces in flight.
+    this.drain(this.settings.parallel - 1).then(() => cb(), cb);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.pendingBytes > 0 || this.members === 0) this.dispatch(Buffer.concat(this.pending));
+    this.pending = [];
+    this.drain(0).then(() => cb(), cb);
   }
 }
