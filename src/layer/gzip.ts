@@ -88,7 +88,10 @@ export class ParallelGzip extends Transform {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     const size = this.settings.chunkSize;
-    if (this.pendingBytes < size) return cb();
+    if (this.pendingBytes < size) {
+      cb();
+      return;
+    }
     let all = Buffer.concat(this.pending);
     while (all.length >= size) {
       this.dispatch(all.subarray(0, size));
