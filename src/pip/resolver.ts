@@ -178,7 +178,11 @@ export async function resolve(
           : !versionMatches(pin.cand.version, r.specifier, true)
       ) {
         return {
-          message: `${describeReq(r)}, but ${pin.name}==${pin.cand.version} was chosen (${pin.cause.size ? `required by ${[...pin.cause].join(', ')}` : 'as asked'})`,
+          message: `${describeReq(r)}, but ${pin.name}==${pin.cand.version} was chosen (${
+            pin.cause.size
+              ? `required by ${[...pin.cause].join(', ')}`
+              : (rootFilters.get(r.key) ?? []).map(describeReq).join('; ') || 'as asked'
+          })`,
           culprits,
         };
       }
@@ -208,7 +212,7 @@ export async function resolve(
       if (!listing.files.length) {
         throw new CogtsError(
           'E_PIP_NOT_FOUND',
-          `package ${r.name} was not found on any index (${describeReq(r)})`,
+          `package ${r.name} (${r.root ? r.from : `required by ${r.from}`}) was not found on any index`,
           {
             hint: `indexes searched: ${finder.opts.indexUrls.join(', ') || '(none)'}${finder.opts.findLinks.length ? `; find-links: ${finder.opts.findLinks.join(', ')}` : ''}. Check the name, or add --extra-index-url / --find-links`,
           },

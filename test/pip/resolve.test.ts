@@ -101,7 +101,7 @@ describe('resolution errors', () => {
     fails(
       'alpha\nno-such-pkg>=1\n',
       'E_PIP_NOT_FOUND',
-      /no-such-pkg was not found on any index.*requirements\.txt:2/,
+      /no-such-pkg \(.*requirements\.txt:2\) was not found on any index/,
     ));
   test('no wheel for the platform names the tags found', async () => {
     await fails(
