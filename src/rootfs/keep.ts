@@ -10,6 +10,8 @@ export const APT_KEEP: readonly string[] = [
   '/etc/dpkg/dpkg.cfg.d/**',
   '/etc/ld.so.conf',
   '/etc/ld.so.conf.d/**',
+  // The base's loader cache: regenerating it for new libraries starts from it (no base ELF reads).
+  '/etc/ld.so.cache',
 ];
 
 /** What image detection reads: OS identity, libc version, Python layout. All small files. */

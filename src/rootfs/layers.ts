@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 import { CogtsError, isCogtsError } from '../errors.js';
 import { decompressLayer } from './decompress.js';
@@ -163,8 +164,9 @@ async function streamTar(blob: LayerBlob, name: string, onEntry: (e: ReadEntry) 
   parser.on('error', (err: unknown) => {
     failure ??= err;
   });
+  let src: Readable | undefined;
   try {
-    const src = await (open() as Promise<import('node:stream').Readable>);
+    src = await (open() as Promise<Readable>);
     for await (const chunk of decompressLayer(src)) {
       if (failure) break;
       if (!parser.write(chunk)) await once(parser, 'drain');
@@ -177,6 +179,8 @@ async function streamTar(blob: LayerBlob, name: string, onEntry: (e: ReadEntry) 
   } catch (err) {
     failure ??= err;
   }
+  // Stop the producer (a registry response, a `tar` child) instead of leaving it blocked on a pipe.
+  if (failure) src?.destroy();
   if (failure) {
     if (isCogtsError(failure)) throw failure;
     throw new CogtsError('E_LAYER_READ', `${name}: cannot read layer: ${(failure as Error).message}`, {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { after, it } from 'node:test';
 import { tarStream } from '../../src/layer/tar-stream.js';
-import { rootfsFromDir } from '../../src/rootfs/index.js';
+import { rootfsFromLayers } from '../../src/rootfs/index.js';
 import { aptPythonPackages, aptPythonProvider } from '../../src/sources/python/index.js';
 import { debootstrapBase, testCacheRoot } from '../helpers/debootstrap.js';
 
@@ -19,7 +19,12 @@ it('apt provider: python3.11 from Debian onto a minbase without Python runs in a
   timeout: 600_000,
 }, async () => {
   const base = debootstrapBase({ suite: 'bookworm', variant: 'minbase' });
-  const view = rootfsFromDir(base);
+  // The production path: the base as a layer stream, only the default content kept.
+  const view = await rootfsFromLayers([
+    () =>
+      spawn('tar', ['--numeric-owner', '-C', base, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] })
+        .stdout,
+  ]);
   assert.equal(view.exists('/usr/bin/python3.11'), false, 'the base starts without Python');
   assert.deepEqual(aptPythonPackages('3.11.4'), ['python3.11', 'libpython3.11']);
 
