@@ -85,11 +85,12 @@ test('requirements.txt errors name file:line', async () => {
   }
 });
 
-test('${VAR} in requirements files comes from the environment', async () => {
+test('$VAR in requirements files comes from the environment', async () => {
   const d = await tmp();
   process.env.COGTS_TEST_TOKEN = 'tok123';
   await writeFile(
     join(d, 'r.txt'),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: pip's own ${VAR} syntax, on purpose
     '--extra-index-url https://u:${COGTS_TEST_TOKEN}@h/simple\nx==1 ; os_name == "${NOT_SET_ANYWHERE}"\n',
   );
   const s = await readRequirementsFile(join(d, 'r.txt'));
