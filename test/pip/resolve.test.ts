@@ -173,6 +173,33 @@ describe('resolution errors', () => {
     assert.deepEqual(pins(r), ['alpha==2.0', 'beta==1.6', 'epsilon==1.0', 'gamma==1.0', 'xi==1.0']);
     assert.deepEqual(r.packages.find((p) => p.key === 'alpha')?.extras, ['fast']);
   });
+  test('versions in an existing lock are preferred when they still fit', async () => {
+    const pkg = (name: string, version: string) => ({
+      name,
+      version,
+      filename: '',
+      url: '',
+      sha256: '0'.repeat(64),
+      dependencies: [],
+    });
+    const lock = {
+      lockVersion: 1 as const,
+      pip: {
+        inputs: '',
+        target: TARGET,
+        indexUrls: [],
+        findLinks: [],
+        packages: [pkg('alpha', '1.0'), pkg('beta', '1.0')],
+      },
+    };
+    assert.deepEqual(pins(await resolveWith(idx, 'alpha\n', { lock })), ['alpha==1.0', 'beta==1.0']);
+    // A lock entry that no longer fits the requirements is ignored.
+    assert.deepEqual(pins(await resolveWith(idx, 'alpha>=2\n', { lock })), [
+      'alpha==2.0',
+      'beta==1.0',
+      'epsilon==1.0',
+    ]);
+  });
   test('backtracking: a newer version whose pin clashes is dropped for an older one', async () => {
     assert.deepEqual(pins(await resolveWith(idx, 'kappa\nlam>=2.0\n')), ['kappa==1.0', 'lam==2.0']);
     // The clash only shows up two levels down (mu → nu → lam>=2 vs kappa 2.0 → lam==1.0).
