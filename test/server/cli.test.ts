@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,6 +20,7 @@ test('cogts predict: typed -i values, @file inputs, file outputs written next to
   assert.match(r.stdout, /Written output to output\.0\.txt/);
   assert.equal(readFileSync(join(work, 'output.0.txt'), 'utf8'), 'fedcba');
   assert.equal(readFileSync(join(work, 'output.1.txt'), 'utf8'), '6');
+  rmSync(work, { recursive: true, force: true });
 
   const j = spawnSync(
     process.execPath,
