@@ -10,7 +10,7 @@ import { parseReference } from '../oci/reference.js';
 import { type RemoteImage, remoteImage } from '../oci/remote.js';
 import type { Layer } from '../oci/types.js';
 import { requirementsFromConfig } from '../pip/config-inputs.js';
-import { installWheels, resolvePython } from '../pip/index.js';
+import { installWheels, LOCK_FILE_NAME, readLock, resolvePython } from '../pip/index.js';
 import type { BuildPlan, LayerSpec, PythonLayerSpec } from '../plan/types.js';
 import { Registries } from '../registry/client.js';
 import { defaultKeep, detectLibc, type Rootfs, rootfsFromLayers } from '../rootfs/index.js';
@@ -211,7 +211,13 @@ async function pipLayers(id: string, ctx: BuildContext): Promise<LayerContent[]>
   const libc = detectLibc(view);
   const p = ctx.plan.python;
   const cacheDir = join(ctx.cacheDir, 'pip');
+  // cogts.lock beside cog.yaml: its versions are preferred, and with --locked used as they are.
+  const lockPath = join(ctx.plan.projectDir, LOCK_FILE_NAME);
+  const lock = await readLock(lockPath);
   const resolution = await resolvePython({
+    ...(lock ? { lock } : {}),
+    locked: ctx.plan.network.locked,
+    lockPath,
     requirements: requirementsFromConfig(ctx.config),
     indexes: {
       ...(p.indexUrl ? { indexUrl: p.indexUrl } : {}),

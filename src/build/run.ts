@@ -1,10 +1,13 @@
 import type { BuildPlan } from '../plan/types.js';
+import type { PythonProviderKind } from '../sources/python/index.js';
 import { deliver } from './deliver.js';
 import { executePlan, formatBytes, registriesFor } from './execute.js';
 
 export interface RunBuildOptions {
   json: boolean;
-  verbose?: boolean;
+  pythonProvider?: 'auto' | PythonProviderKind;
+  pythonMirror?: string;
+  npmRegistry?: string;
 }
 
 /**
@@ -16,7 +19,17 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
   for (const note of plan.notes) log(`note: ${note}`);
   const registries = registriesFor(plan);
   try {
-    const result = await executePlan(plan, { log, registries });
+    const pythonMirror = opts.pythonMirror ?? process.env.COGTS_PYTHON_MIRROR;
+    const npmRegistry = opts.npmRegistry ?? process.env.COGTS_NPM_REGISTRY;
+    const result = await executePlan(plan, {
+      log,
+      registries,
+      ...(opts.pythonProvider && opts.pythonProvider !== 'auto'
+        ? { pythonProvider: opts.pythonProvider }
+        : {}),
+      ...(pythonMirror ? { pythonMirror } : {}),
+      ...(npmRegistry ? { npmRegistry } : {}),
+    });
     const delivered = await deliver(result.image, plan.target, registries, log);
     const summary = {
       digest: result.image.digest,

@@ -24,6 +24,9 @@ export interface BuildArgs extends GlobalOptions {
   locked: boolean;
   cudaVariant?: 'base' | 'runtime' | 'devel';
   torchIndex?: string;
+  pythonProvider: 'auto' | 'base' | 'standalone' | 'apt';
+  pythonMirror?: string;
+  npmRegistry?: string;
 }
 
 /** The build flags plus COGTS_REGISTRY_MIRRORS / COGTS_CACHE_DIR, parsed and checked. */
@@ -84,6 +87,22 @@ function builder(y: Argv) {
     .option('cuda-variant', {
       choices: ['base', 'runtime', 'devel'] as const,
       describe: 'Force the nvidia/cuda image flavour (default: the smallest that works; see --dry-run)',
+    })
+    .option('python-provider', {
+      choices: ['auto', 'base', 'standalone', 'apt'] as const,
+      default: 'auto' as const,
+      describe:
+        "Where the image's Python comes from: the base image's, python-build-standalone, or the distribution's apt packages (auto: base if it has the version, else standalone)",
+    })
+    .option('python-mirror', {
+      type: 'string',
+      describe:
+        'Mirror of python-build-standalone releases (<mirror>/<release>/<file>; env COGTS_PYTHON_MIRROR)',
+    })
+    .option('npm-registry', {
+      type: 'string',
+      describe:
+        'npm registry the Node runtime is fetched from (default https://registry.npmjs.org/; env COGTS_NPM_REGISTRY)',
     })
     .example('$0 build --dry-run', 'Show what would be built, and why, without network access')
     .example('$0 build --dry-run --json', 'The same plan as JSON')
