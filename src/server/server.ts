@@ -15,7 +15,10 @@ export interface ServerOptions {
   predict: string;
   /** cog.yaml `train`, e.g. "train.py:train"; enables /trainings. */
   train?: string;
-  /** Prediction slots (cog.yaml concurrency.max; env COG_MAX_CONCURRENCY overrides). Default 1. */
+  /**
+   * Prediction slots (cog.yaml concurrency.max; env COG_MAX_CONCURRENCY overrides). Default: the
+   * predictor's `@cog.concurrent(max=N)`, else 1.
+   */
   concurrency?: number;
   /** Default env PORT or 5000; 0 picks a free port. */
   port?: number;
@@ -88,7 +91,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.logLevel ?? parseLogLevel(process.env.COG_LOG_LEVEL),
   );
   const envConcurrency = Number.parseInt(process.env.COG_MAX_CONCURRENCY ?? '', 10);
-  const concurrency = Math.max(1, Number.isFinite(envConcurrency) ? envConcurrency : (opts.concurrency ?? 1));
+  const wanted = Number.isFinite(envConcurrency) ? envConcurrency : opts.concurrency;
+  const concurrency = wanted === undefined ? undefined : Math.max(1, wanted);
   const cogPackageDir =
     opts.cogPackageDir === undefined ? defaultCogPackageDir() : (opts.cogPackageDir ?? undefined);
   const service = new PredictionService({
@@ -101,7 +105,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       env,
       ...(opts.weights ? { weights: opts.weights } : {}),
     },
-    concurrency,
+    ...(concurrency !== undefined ? { concurrency } : {}),
     files: opts.uploadUrl ? { uploadUrl: opts.uploadUrl } : {},
     logger,
     webhook: {

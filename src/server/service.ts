@@ -20,8 +20,11 @@ export interface SetupInfo {
 
 export interface ServiceOptions {
   worker: WorkerOptions;
-  /** Prediction slots (cog.yaml concurrency.max); more than 1 needs an async predictor. */
-  concurrency: number;
+  /**
+   * Prediction slots (cog.yaml concurrency.max); more than 1 needs an async predictor. Undefined:
+   * the predictor's `@cog.concurrent(max=N)`, else 1.
+   */
+  concurrency?: number;
   files: FileOutputMode;
   logger: Logger;
   webhook: Omit<WebhookOptions, 'logger'>;
@@ -85,10 +88,14 @@ export class PredictionService {
   private lastHealth: { healthy: boolean; error?: string } = { healthy: true };
   accepting = true;
 
-  constructor(private readonly opts: ServiceOptions) {}
+  constructor(private readonly opts: ServiceOptions) {
+    this.slotCount = opts.concurrency ?? 1;
+  }
+
+  private slotCount: number;
 
   get slots(): number {
-    return this.opts.concurrency;
+    return this.slotCount;
   }
 
   async start(): Promise<void> {
@@ -278,11 +285,12 @@ export class PredictionService {
           this.validators.train = compileInputValidator(f.trainingInput);
           this.secretFields.train = secretFieldsOf(f.trainingInput);
         }
-        if (!f.async && this.opts.concurrency > 1) {
+        if (this.opts.concurrency === undefined && f.concurrency) this.slotCount = f.concurrency;
+        if (!f.async && this.slotCount > 1) {
           this.opts.logger.warn('concurrency.max > 1 needs an async predict(); serving one at a time', {
-            concurrency: this.opts.concurrency,
+            concurrency: this.slotCount,
           });
-          this.opts.concurrency = 1;
+          this.slotCount = 1;
         }
         return;
       }

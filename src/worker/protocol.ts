@@ -52,6 +52,8 @@ export interface SchemaFrame {
   healthcheck: boolean;
   /** `async def predict`: several predictions may run at once. */
   async: boolean;
+  /** `@cog.concurrent(max=N)` on the predict function (used when cog.yaml sets no concurrency). */
+  concurrency?: number;
   pythonVersion: string;
 }
 /** Setup finished (or import/schema failed: status failed before any SchemaFrame). */

@@ -75,6 +75,20 @@ describe('prediction lifecycle', () => {
     }
   });
 
+  test('@cog.concurrent(max=4) sets the slots when cog.yaml has no concurrency', async () => {
+    const m = await serveModel('null-async', 'predict.py:Predictor');
+    try {
+      assert.deepEqual((await getJson(`${m.url}/health-check`)).concurrency, { max: 4 });
+      const all = await Promise.all([1, 2, 3, 4].map(() => postJson(`${m.url}/predictions`, { input: {} })));
+      assert.deepEqual(
+        all.map((r) => r.status),
+        [200, 200, 200, 200],
+      );
+    } finally {
+      await m.close();
+    }
+  });
+
   test('async cancel ends the task as canceled', async () => {
     const m = await serveModel('async-concurrency', 'predict.py:Predictor', { concurrency: 2 });
     try {
