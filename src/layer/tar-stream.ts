@@ -43,10 +43,13 @@ function checkPath(p: string, what: string): void {
 const parentOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
 const archiveName = (p: string) => p.slice(1);
 
-// Byte order of UTF-16 code units matches byte order of UTF-8 except for astral characters; sort
-// on the encoded bytes so every platform agrees. A parent is a prefix of its children, so it sorts first.
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+// UTF-16 code-unit order differs from UTF-8 byte order for astral characters; sort on the encoded
+// bytes so every platform agrees. A parent is a prefix of its children, so it sorts first.
+function sortByUtf8(paths: string[]): string[] {
+  return paths
+    .map((p) => ({ p, k: Buffer.from(p, 'utf8') }))
+    .sort((a, b) => Buffer.compare(a.k, b.k))
+    .map((x) => x.p);
 }
 
 /**
@@ -98,7 +101,7 @@ export function planEntries(entries: Iterable<LayerEntry>): Planned[] {
     return rootOf(t, seen);
   };
   const groupHead = new Map<FileEntry, string>();
-  const sorted = [...byPath.keys()].sort(compareBytes);
+  const sorted = sortByUtf8([...byPath.keys()]);
   for (const p of sorted) {
     const e = byPath.get(p)!;
     if (e.type !== 'hardlink' && e.type !== 'file') continue;

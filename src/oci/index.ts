@@ -22,6 +22,7 @@ export {
 } from './image.js';
 export { writeOciLayout } from './layout.js';
 export { MediaType } from './media-types.js';
+export { type OutputSpec, parseOutput, writeOutput } from './output.js';
 export { parsePlatform } from './platform.js';
 export { type PushOptions, type PushResult, pushImage } from './push.js';
 export { formatReference, parseReference, type Reference } from './reference.js';

@@ -276,16 +276,34 @@ export class RegistryClient {
     for (const s of scopes) u.searchParams.append('scope', s);
     const creds = await this.getCredentials();
     const headers = this.baseHeaders();
-    if (creds)
-      headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-    const res = await this.withRetry(() => request(u, { method: 'GET', headers, dispatcher: this.agent }));
+    let res: Dispatcher.ResponseData;
+    if (creds?.identityToken) {
+      // OAuth2 refresh-token grant (distribution's token spec), what `docker login` stores for some registries.
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.identityToken,
+        client_id: 'cogts',
+      });
+      if (challenge.params.service) form.set('service', challenge.params.service);
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      res = await this.withRetry(() =>
+        request(realm, { method: 'POST', headers, body: form.toString(), dispatcher: this.agent }),
+      );
+    } else {
+      if (creds)
+        headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      res = await this.withRetry(() => request(u, { method: 'GET', headers, dispatcher: this.agent }));
+    }
     if (res.statusCode === 401 || res.statusCode === 403) {
       await res.body.dump();
       throw new CogtsError(
         'E_REGISTRY_AUTH',
-        creds
-          ? `registry ${this.registry} rejected the username or password of "${creds.username}" (token service ${u.origin})`
-          : `registry ${this.registry} refused an anonymous token`,
+        creds?.identityToken
+          ? `registry ${this.registry} rejected the stored identity token (token service ${u.origin})`
+          : creds
+            ? `registry ${this.registry} rejected the username or password of "${creds.username}" (token service ${u.origin})`
+            : `registry ${this.registry} refused an anonymous token`,
         { hint: `cogts login ${this.registry} -u USER --password-stdin` },
       );
     }

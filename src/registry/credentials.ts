@@ -8,6 +8,8 @@ import { DOCKER_HUB } from '../oci/reference.js';
 export interface Credentials {
   username: string;
   password: string;
+  /** An OAuth2 refresh token (`identitytoken` in the Docker config, or a helper's `<token>` user). */
+  identityToken?: string;
 }
 
 /** A source of credentials for a registry (as named in references, e.g. `docker.io`). */
@@ -100,6 +102,8 @@ export async function runCredentialHelper(
   }
   const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
   if (!parsed.Username || parsed.Secret === undefined) return undefined;
+  if (parsed.Username === '<token>')
+    return { username: '<token>', password: '', identityToken: parsed.Secret };
   return { username: parsed.Username, password: parsed.Secret };
 }
 

@@ -109,21 +109,7 @@ async function startTokenIssuer(
     '/CN=cogts-test-token',
   ]);
   const kid = libtrustKeyId(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const scopes = url.searchParams.getAll('scope');
-    log.push(scopes.join(' '));
-    let user: string | undefined;
-    const authz = req.headers.authorization;
-    if (authz?.startsWith('Basic ')) {
-      const [u, ...p] = Buffer.from(authz.slice(6), 'base64').toString().split(':');
-      if (u === undefined || users[u] !== p.join(':')) {
-        res.writeHead(401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ details: 'incorrect username or password' }));
-        return;
-      }
-      user = u;
-    }
+  const issue = (user: string | undefined, scopes: string[], service: string | null): string => {
     const access = scopes.flatMap((s) => {
       const [type, name, actions] = s.split(':');
       if (type !== 'repository' || !name || !actions) return [];
@@ -141,7 +127,7 @@ async function startTokenIssuer(
       JSON.stringify({
         iss: 'cogts-test-issuer',
         sub: user ?? '',
-        aud: url.searchParams.get('service'),
+        aud: service,
         exp: now + 300,
         nbf: now - 10,
         iat: now,
@@ -153,7 +139,44 @@ async function startTokenIssuer(
       key: privateKey,
       dsaEncoding: 'ieee-p1363',
     });
-    const token = `${header}.${claims}.${b64url(sig)}`;
+    return `${header}.${claims}.${b64url(sig)}`;
+  };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const scopes = url.searchParams.getAll('scope');
+    log.push(scopes.join(' '));
+    let user: string | undefined;
+    if (req.method === 'POST') {
+      // OAuth2 refresh-token grant: the refresh token is "refresh-<user>" for a known user.
+      let body = '';
+      req.on('data', (d: Buffer) => {
+        body += d;
+      });
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        const u = form.get('refresh_token')?.replace(/^refresh-/, '');
+        if (form.get('grant_type') !== 'refresh_token' || !u || !(u in users)) {
+          res.writeHead(401).end('{"error":"invalid_grant"}');
+          return;
+        }
+        log.push(form.get('scope') ?? '');
+        const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: issue(u, scopes, form.get('service')), expires_in: 300 }));
+      });
+      return;
+    }
+    const authz = req.headers.authorization;
+    if (authz?.startsWith('Basic ')) {
+      const [u, ...p] = Buffer.from(authz.slice(6), 'base64').toString().split(':');
+      if (u === undefined || users[u] !== p.join(':')) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ details: 'incorrect username or password' }));
+        return;
+      }
+      user = u;
+    }
+    const token = issue(user, scopes, url.searchParams.get('service'));
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ [opts.tokenField ?? 'token']: token, expires_in: 300 }));
   });

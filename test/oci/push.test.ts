@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { buildLayer } from '../../src/layer/build.js';
-import { writeDockerArchive } from '../../src/oci/archive.js';
 import { appendLayers } from '../../src/oci/image.js';
 import { writeOciLayout } from '../../src/oci/layout.js';
 import { MediaType } from '../../src/oci/media-types.js';
+import { parseOutput, writeOutput } from '../../src/oci/output.js';
 import { pushImage } from '../../src/oci/push.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { remoteImage } from '../../src/oci/remote.js';
@@ -255,7 +255,10 @@ test('oci: layout and docker-archive writers are readable by skopeo', async () =
   ) as { layers: unknown[] };
   assert.equal(fromLayout.layers.length, 2);
   const tarFile = join(work, 'image.tar');
-  await writeDockerArchive(image, tarFile, ['example.com/models/out:v1']);
+  assert.equal(
+    await writeOutput(image, parseOutput(`docker-archive:${tarFile}`), 'example.com/models/out:v1'),
+    `docker-archive:${tarFile}`,
+  );
   const info = JSON.parse((await execFileP('skopeo', ['inspect', `docker-archive:${tarFile}`])).stdout) as {
     Layers: string[];
     Labels: Record<string, string>;

@@ -228,6 +228,26 @@ test('token auth: wrong password, anonymous pull allowed, anonymous push denied,
     );
     const list = await skopeoInspect(tok, `${tok.host}/models/anon:v1`).catch(() => undefined);
     assert.equal(list, undefined, 'nothing tagged');
+    // An identity token (OAuth2 refresh token, as `docker login` stores for some registries) can push.
+    const idt = new Registries({
+      retry: fast,
+      credentials: staticCredentials({
+        [tok.host]: { username: '<token>', password: '', identityToken: `refresh-${tok.username}` },
+      }),
+    });
+    const badIdt = new Registries({
+      retry: fast,
+      credentials: staticCredentials({
+        [tok.host]: { username: '<token>', password: '', identityToken: 'refresh-nobody' },
+      }),
+    });
+    try {
+      await pushImage(idt, image, parseReference(`${tok.host}/models/idt:v1`));
+      await assert.rejects(remoteImage(badIdt, parseReference(tb.oci)), /rejected the stored identity token/);
+    } finally {
+      await idt.close();
+      await badIdt.close();
+    }
   } finally {
     await anon.close();
     await wrong.close();
