@@ -186,8 +186,8 @@ export async function installApt(
 
 /**
  * Postinst effects that matter to a runnable image and are plain data, recreated by package name
- * (the rest of those scripts is still listed as not run): Python's site directory for pip, and
- * readline's default /etc/inputrc.
+ * (the rest of those scripts is still listed as not run): Python's site directory for pip,
+ * readline's default /etc/inputrc, fontconfig's default configuration links.
  */
 function knownEffects(pkg: string, nodes: Map<string, NewNode>): LayerEntry[] {
   const py = /^python(3\.\d+)-minimal$/.exec(pkg);
@@ -196,6 +196,13 @@ function knownEffects(pkg: string, nodes: Map<string, NewNode>): LayerEntry[] {
       { type: 'dir', path: `/usr/local/lib/python${py[1]}`, mode: 0o2775 },
       { type: 'dir', path: `/usr/local/lib/python${py[1]}/dist-packages`, mode: 0o2775 },
     ];
+  if (pkg === 'fontconfig-config')
+    // The links its postinst makes from debconf's defaults (slight hinting, no bitmap fonts).
+    return ['10-hinting-slight.conf', '70-no-bitmaps.conf'].map((c) => ({
+      type: 'symlink',
+      path: `/etc/fonts/conf.d/${c}`,
+      target: `/usr/share/fontconfig/conf.avail/${c}`,
+    }));
   const inputrc = nodes.get('/usr/share/readline/inputrc');
   if (pkg === 'readline-common' && inputrc?.kind === 'file') {
     const host = inputrc.host;
