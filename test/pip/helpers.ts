@@ -1,6 +1,6 @@
 /** Shared test plumbing: fixture wheels built once per process, entries written to a folder. */
 
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,10 +8,16 @@ import { pipeline } from 'node:stream/promises';
 import type { LayerGroup } from '../../src/pip/index.js';
 import { buildFixtureWheels } from '../helpers/pyindex.js';
 
+// Temp folders hold copies of real wheels (torch: 192 MB): removed when the test process exits.
+const made: string[] = [];
+process.once('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 let wheelsDir: Promise<string> | undefined;
 export function fixtureWheels(): Promise<string> {
   wheelsDir ??= (async () => {
-    const d = await mkdtemp(join(tmpdir(), 'cogts-wheels-'));
+    const d = await tmp('cogts-wheels-');
     buildFixtureWheels(d);
     return d;
   })();
@@ -19,7 +25,9 @@ export function fixtureWheels(): Promise<string> {
 }
 
 export async function tmp(prefix = 'cogts-pip-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 /** Write every entry under `root` (image path /x → root/x), as the tar writer would lay it out. */
