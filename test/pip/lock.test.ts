@@ -128,6 +128,21 @@ describe('cogts lock and --locked', () => {
     assert.match(await readFile(lockFile, 'utf8'), /^\{\n {2}"lockVersion": 1,\n {2}"base"/);
   });
 
+  test('a conflict reaches the CLI user as error + hint, exit 1', async () => {
+    const d = await tmp();
+    await writeFile(join(d, 'requirements.txt'), 'torchy==2.1.0\ntritony==2.3.0\n');
+    const r = await cli(
+      ['lock', '-r', 'requirements.txt', '--index-url', idx.url, '--cache-dir', join(d, 'c')],
+      d,
+    );
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /^error: .*torchy==2\.1\.0 requires tritony==2\.1\.0; you pinned tritony==2\.3\.0 \(.*requirements\.txt:2\)/m,
+    );
+    assert.match(r.err, /^hint: /m);
+  });
+
   test('lock reads python_requirements from cog.yaml', async () => {
     const d = await tmp();
     await writeFile(join(d, 'requirements.txt'), 'gamma\n');
