@@ -46,6 +46,8 @@ export interface ServerOptions {
   shutdownGraceMs?: number;
   /** Called once POST /shutdown has drained the server (main.ts exits the process here). */
   onShutdown?: () => void;
+  /** Seconds setup may take before it counts as failed (default env COG_SETUP_TIMEOUT; 0 = no limit). */
+  setupTimeoutS?: number;
   /** Test/tuning knobs. */
   webhookThrottleMs?: number;
   restartDelayMs?: number;
@@ -90,6 +92,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.logStream ?? process.stdout,
     opts.logLevel ?? parseLogLevel(process.env.COG_LOG_LEVEL),
   );
+  const setupTimeoutS = opts.setupTimeoutS ?? Number.parseFloat(process.env.COG_SETUP_TIMEOUT ?? '0');
   const envConcurrency = Number.parseInt(process.env.COG_MAX_CONCURRENCY ?? '', 10);
   const wanted = Number.isFinite(envConcurrency) ? envConcurrency : opts.concurrency;
   const concurrency = wanted === undefined ? undefined : Math.max(1, wanted);
@@ -114,6 +117,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ...(process.env.WEBHOOK_AUTH_TOKEN ? { authToken: process.env.WEBHOOK_AUTH_TOKEN } : {}),
     },
     ...(opts.restartDelayMs !== undefined ? { restartDelayMs: opts.restartDelayMs } : {}),
+    ...(setupTimeoutS > 0 ? { setupTimeoutMs: setupTimeoutS * 1000 } : {}),
+    // Under Kubernetes Cog signals readiness with a file as well as /health-check.
+    ...(process.env.KUBERNETES_SERVICE_HOST ? { readyFile: '/var/run/cog/ready' } : {}),
     ...(opts.cancelTimeoutMs !== undefined ? { cancelTimeoutMs: opts.cancelTimeoutMs } : {}),
   });
 

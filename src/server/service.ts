@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { FILE_MARKER, type RunnerFrame, type SchemaFrame } from '../worker/protocol.js';
 import { Worker, type WorkerExit, type WorkerOptions } from '../worker/worker.js';
@@ -33,6 +33,10 @@ export interface ServiceOptions {
   /** A cancelled prediction the runner has not ended by then gets its runner killed. */
   cancelTimeoutMs?: number;
   healthcheckTimeoutMs?: number;
+  /** Setup that has not finished by then fails (Cog: COG_SETUP_TIMEOUT seconds). */
+  setupTimeoutMs?: number;
+  /** Written when setup succeeds (Cog under Kubernetes: /var/run/cog/ready). */
+  readyFile?: string;
 }
 
 export interface CreateRequest {
@@ -122,6 +126,14 @@ export class PredictionService {
     worker.once('exit', (e: WorkerExit) => this.onExit(worker, e));
     await worker.start();
     this.opts.logger.info('runner started', { pid: worker.pid });
+    const limit = this.opts.setupTimeoutMs;
+    if (limit) {
+      setTimeout(() => {
+        if (this.worker !== worker || this.phase !== 'starting') return;
+        this.setup.logs += `setup did not finish within ${limit / 1000} s\n`;
+        worker.kill('SIGKILL'); // onExit during 'starting' records the failure
+      }, limit).unref();
+    }
   }
 
   // ---- health -----------------------------------------------------------------------------
@@ -300,6 +312,7 @@ export class PredictionService {
         if (f.status === 'succeeded') {
           this.phase = 'ready';
           this.opts.logger.info('setup succeeded', {});
+          if (this.opts.readyFile) writeReadyFile(this.opts.readyFile, this.opts.logger);
         } else {
           this.phase = 'setup_failed';
           this.opts.logger.error('setup failed', { error: f.error });
@@ -489,6 +502,12 @@ export class PredictionService {
     this.wakeReadyWaiters();
     await this.worker?.stop(2000);
   }
+}
+
+function writeReadyFile(path: string, logger: Logger): void {
+  mkdir(dirname(path), { recursive: true })
+    .then(() => writeFile(path, ''))
+    .catch((err: unknown) => logger.warn('cannot write the ready file', { path, error: String(err) }));
 }
 
 function secretFieldsOf(schema: Record<string, unknown>): Set<string> {

@@ -131,6 +131,17 @@ describe('prediction lifecycle', () => {
     }
   });
 
+  test('setup that outlives COG_SETUP_TIMEOUT fails with a message in the setup logs', async () => {
+    const m = await serveModel('slow-setup', 'predict.py:Predictor', { setupTimeoutS: 0.5 });
+    try {
+      const h = await getJson(`${m.url}/health-check`);
+      assert.equal(h.status, 'SETUP_FAILED');
+      assert.match(h.setup.logs, /loading slowly\n[\s\S]*setup did not finish within 0.5 s/);
+    } finally {
+      await m.close();
+    }
+  });
+
   test('os._exit mid-prediction: that prediction fails, the server goes DEFUNCT, restarts the runner, recovers', async () => {
     const m = await serveModel('crash', 'predict.py:Predictor');
     try {
