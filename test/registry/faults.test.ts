@@ -282,3 +282,32 @@ test('a plain-HTTP registry that is not loopback needs --insecure-registry', asy
     await lax.close();
   }
 });
+
+test('a base blob copied between registries in chunks uses ranged reads of the source, and verifies', async () => {
+  const r = new Registries({
+    retry: fast,
+    chunkThreshold: 64,
+    chunkSize: 100,
+    credentials: staticCredentials({ [dst.host]: { username: dst.username!, password: dst.password! } }),
+  });
+  const srcProxy = await startFaultProxy(src.host);
+  try {
+    const base = await remoteImage(r, parseReference(`${srcProxy.host}/base/oci:1`));
+    assert.ok(base.manifest.layers[0]!.size > 200, 'several chunks');
+    await pushImage(r, base, parseReference(`${dst.host}/models/ranged:v1`));
+    const ranged = srcProxy.log.filter((l) => l.startsWith('GET') && l.includes('/blobs/'));
+    assert.ok(ranged.length >= 3, ranged.join('\n'));
+    await execFileP('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      '--src-creds',
+      `${dst.username}:${dst.password}`,
+      `docker://${dst.host}/models/ranged:v1`,
+      `oci:${join(work, 'ranged')}:v1`,
+    ]);
+  } finally {
+    await r.close();
+    await srcProxy.stop();
+  }
+});
