@@ -20,6 +20,7 @@ import {
 import { type ResolvedPackage, resolve } from './resolver.js';
 import type { PythonTarget } from './target.js';
 
+export { requirementsFromConfig } from './config-inputs.js';
 export type { WheelLayout } from './install.js';
 export type { CogtsLock, PipLock, PipLockPackage } from './lockfile.js';
 export { checkPipLock, LOCK_FILE_NAME, pipInputsDigest, readLock, writeLockSection } from './lockfile.js';
