@@ -1,11 +1,12 @@
 import { createReadStream, readFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extract } from 'tar';
 import { CogtsError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { fetchVerified } from '../net/fetch-verified.js';
+import { stripElf } from './elf-strip.js';
 
 /**
  * The cogts runtime layer: a Node binary for the image's platform, the prediction server bundled into
@@ -60,7 +61,8 @@ export async function fetchNodeBinary(opts: {
   npmRegistry?: string;
 }): Promise<string> {
   const pin = nodePin(opts.platform);
-  const dir = join(opts.cacheDir, 'node', `${pin.package}-${pin.version}`);
+  // "-stripped": the cached binary is the npm one minus symbols and DWARF (elf-strip.ts).
+  const dir = join(opts.cacheDir, 'node', `${pin.package}-${pin.version}-stripped`);
   const binary = join(dir, 'node');
   if (await stat(binary).catch(() => undefined)) return binary;
   const registry = (opts.npmRegistry ?? DEFAULT_NPM_REGISTRY).replace(/\/?$/, '/');
@@ -73,6 +75,9 @@ export async function fetchNodeBinary(opts: {
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await extract({ file: tgz, cwd: tmp, strip: 2, filter: (p) => p === 'package/bin/node' });
+  // Once per cache: ~18 MB of symbols and debug info that nothing in the image reads.
+  const extracted = join(tmp, 'node');
+  await writeFile(extracted, stripElf(await readFile(extracted)), { mode: 0o755 });
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
   await rm(tgz, { force: true });
