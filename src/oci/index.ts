@@ -3,6 +3,7 @@
  */
 
 export { type BuildLayerOptions, buildLayer, diffIdOf, fileLayer } from '../layer/build.js';
+export { cachedLayer } from '../layer/cache.js';
 export type { LayerEntry } from '../layer/entry.js';
 export { DEFAULT_GZIP, gzipKey } from '../layer/gzip.js';
 export { sourceDateEpoch, tarStream } from '../layer/tar-stream.js';

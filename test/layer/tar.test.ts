@@ -152,3 +152,31 @@ test('multi-member gzip (pieces compressed in parallel) is one stream to gzip an
     rmSync(blobDir, { recursive: true, force: true });
   }
 });
+
+test('cachedLayer: same input key hits without calling the source; a missing blob or other settings rebuild', async () => {
+  const { cachedLayer } = await import('../../src/layer/cache.js');
+  const dir = mkdtempSync(join(tmpdir(), 'cogts-cache-'));
+  try {
+    let calls = 0;
+    const src = () => {
+      calls++;
+      return sample();
+    };
+    const a = await cachedLayer(dir, 'wheels:abc', src, { mtime: 0 });
+    const b = await cachedLayer(dir, 'wheels:abc', src, { mtime: 0 });
+    assert.equal(calls, 1);
+    assert.equal(a.cached, false);
+    assert.equal(b.cached, true);
+    assert.equal(b.digest, a.digest);
+    assert.equal(b.diffId, a.diffId);
+    const c = await cachedLayer(dir, 'wheels:abc', src, { mtime: 7 });
+    assert.equal(calls, 2);
+    assert.notEqual(c.diffId, a.diffId);
+    rmSync(join(dir, 'blobs', 'sha256', a.digest.slice(7)));
+    const d = await cachedLayer(dir, 'wheels:abc', src, { mtime: 0 });
+    assert.equal(d.cached, false);
+    assert.equal(d.digest, a.digest);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
