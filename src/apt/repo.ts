@@ -18,6 +18,8 @@ export interface PackageRecord {
   depends?: string;
   preDepends?: string;
   provides?: string;
+  breaks?: string;
+  conflicts?: string;
   filename: string;
   sha256: string;
   size: number;
@@ -52,7 +54,14 @@ export function parsePackages(text: string, baseUrl: string): PackageRecord[] {
     let last = '';
     for (const line of block.split('\n')) {
       if (line[0] === ' ' || line[0] === '\t') {
-        if (last === 'Depends' || last === 'Pre-Depends' || last === 'Provides') f[last] += ` ${line.trim()}`;
+        if (
+          last === 'Depends' ||
+          last === 'Pre-Depends' ||
+          last === 'Provides' ||
+          last === 'Breaks' ||
+          last === 'Conflicts'
+        )
+          f[last] += ` ${line.trim()}`;
         continue;
       }
       const c = line.indexOf(':');
@@ -67,6 +76,8 @@ export function parsePackages(text: string, baseUrl: string): PackageRecord[] {
         case 'Depends':
         case 'Pre-Depends':
         case 'Provides':
+        case 'Breaks':
+        case 'Conflicts':
         case 'Filename':
         case 'SHA256':
         case 'Size':
@@ -88,6 +99,8 @@ export function parsePackages(text: string, baseUrl: string): PackageRecord[] {
     if (f.Depends) rec.depends = f.Depends;
     if (f['Pre-Depends']) rec.preDepends = f['Pre-Depends'];
     if (f.Provides) rec.provides = f.Provides;
+    if (f.Breaks) rec.breaks = f.Breaks;
+    if (f.Conflicts) rec.conflicts = f.Conflicts;
     out.push(rec);
   }
   return out;

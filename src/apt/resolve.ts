@@ -1,4 +1,5 @@
 import { CogtsError } from '../errors.js';
+import { field } from './deb822.js';
 import { type Alternatives, type Atom, formatAtom, parseRelations } from './relations.js';
 import type { PackageRecord } from './repo.js';
 import type { InstalledPackage } from './status.js';
@@ -176,6 +177,57 @@ export function resolve(
     throw failures[0] ?? new Unsat(chain, 'no alternative');
   };
 
+  /** Upgrades base package `p` to its best candidate (apt would do the same), or explains why not. */
+  const upgradeBase = (p: InstalledPackage, why: string): void => {
+    const cand = (universe.byName.get(p.name) ?? [])[0];
+    if (!cand || cand.version === p.version || compareVersions(cand.version, p.version) < 0)
+      throw new Unsat(
+        [`${p.name} ${p.version} (installed in the base)`],
+        `${why}, and no newer ${p.name} is available`,
+      );
+    add(cand, [`${p.name} (upgraded: ${why})`]);
+  };
+
+  const conflicts = (r: { breaks?: string; conflicts?: string; name: string }): Atom[] =>
+    [
+      ...parseRelations(r.breaks, `Breaks of ${r.name}`),
+      ...parseRelations(r.conflicts, `Conflicts of ${r.name}`),
+    ].flat();
+
+  /**
+   * apt keeps the whole system consistent, not just the new packages: a base package whose
+   * Depends the upgrades break, or that a new package Breaks/Conflicts with (or the reverse), is
+   * upgraded too. Repeats until nothing changes.
+   */
+  const keepBaseConsistent = (): void => {
+    for (let round = 0, changed = true; changed && round < 50; round++) {
+      changed = false;
+      for (const p of installed.values()) {
+        if (selected.has(p.name)) continue;
+        const deps = [
+          ...parseRelations(field(p.stanza, 'Pre-Depends')?.replace(/\n/g, ' '), p.name),
+          ...parseRelations(field(p.stanza, 'Depends')?.replace(/\n/g, ' '), p.name),
+        ];
+        const broken = deps.find((g) => !g.some(satisfiedNow));
+        const pConf = conflicts({
+          name: p.name,
+          breaks: field(p.stanza, 'Breaks')?.replace(/\n/g, ' '),
+          conflicts: field(p.stanza, 'Conflicts')?.replace(/\n/g, ' '),
+        });
+        const hit = [...selected.values()].find(
+          (r) =>
+            r.name !== p.name &&
+            (conflicts(r).some((a) => realSatisfies(p, a)) || pConf.some((a) => realSatisfies(asPkg(r), a))),
+        );
+        if (broken) upgradeBase(p, `its dependency ${broken.map(formatAtom).join(' | ')} no longer holds`);
+        else if (hit)
+          upgradeBase(p, `${hit.name} ${hit.version} breaks or conflicts with ${p.name} ${p.version}`);
+        else continue;
+        changed = true;
+      }
+    }
+  };
+
   for (const req of requests) {
     const [name, version] = req.split('=', 2) as [string, string | undefined];
     const atom: Atom = version
@@ -208,6 +260,19 @@ export function resolve(
         );
       throw e;
     }
+  }
+  try {
+    keepBaseConsistent();
+  } catch (e) {
+    if (e instanceof Unsat)
+      throw new CogtsError(
+        'E_APT_UNSATISFIABLE',
+        `cannot install ${requests.join(' ')}: ${e.chain.join(' → ')}: ${e.reason}`,
+        {
+          hint: 'the base image has packages that conflict with this request; try a newer base image',
+        },
+      );
+    throw e;
   }
   const install = [...selected.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { install, why };

@@ -149,6 +149,31 @@ test('unknown package: did you mean', async () => {
   assert.match(e.message, /"hello-tol"/);
 });
 
+test('upgrades base packages the request needs newer, and the base packages that depend on them', async () => {
+  const view = dirRootfsView(base(srv.url));
+  const res = await planApt({ base: view, packages: ['needs-new-base'], cacheDir: cache() });
+  // base-lib 1.8 → 2.0 for needs-new-base; base-user 1.0 (Depends base-lib << 2.0) → 1.1, as apt would.
+  assert.deepEqual(
+    res.packages.map((p) => `${p.name}=${p.version}`),
+    ['base-lib=2.0', 'base-user=1.1', 'needs-new-base=1.0'],
+  );
+  const { entries } = await installApt(res, view, { cacheDir: cache() });
+  const status = entries.find((e) => e.path === '/var/lib/dpkg/status');
+  assert.ok(status?.type === 'file');
+  let text = '';
+  for await (const c of await status.open()) text += c;
+  assert.match(text, /Package: base-lib\nStatus: install ok installed\n[\s\S]*?Version: 2\.0\n/);
+  assert.equal((text.match(/^Package: base-lib$/gm) ?? []).length, 1, 'the old stanza is replaced');
+});
+
+test('Breaks against a base package that cannot be upgraded is an error', async () => {
+  await rejects(
+    planApt({ base: dirRootfsView(base(srv.url)), packages: ['breaker'], cacheDir: cache() }),
+    'E_APT_UNSATISFIABLE',
+    /dpkg 1\.21\.22 \(installed in the base\): breaker 1\.0 breaks or conflicts with dpkg 1\.21\.22, and no newer dpkg is available/,
+  );
+});
+
 test('unsatisfiable dependency prints the chain', async () => {
   await rejects(
     planApt({ base: dirRootfsView(base(srv.url)), packages: ['broken-chain'], cacheDir: cache() }),

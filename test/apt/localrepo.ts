@@ -37,6 +37,7 @@ const CONTROL_FIELDS = [
   'Pre-Depends',
   'Depends',
   'Provides',
+  'Breaks',
 ];
 
 export function recipes(): { packages: Recipe[]; baseStatus: Record<string, string>[] } {
@@ -228,7 +229,7 @@ export function makeBase(opts: {
   const status = recipes()
     .baseStatus.map(
       (s) =>
-        `Package: ${s.Package}\nStatus: install ok installed\nPriority: required\nArchitecture: ${s.Architecture}\nVersion: ${s.Version}\nDescription: base ${s.Package}\n`,
+        `Package: ${s.Package}\nStatus: install ok installed\nPriority: required\nArchitecture: ${s.Architecture}\nVersion: ${s.Version}\n${s.Depends ? `Depends: ${s.Depends}\n` : ''}Description: base ${s.Package}\n`,
     )
     .join('\n');
   writeFileSync(join(dir, 'var', 'lib', 'dpkg', 'status'), status);
