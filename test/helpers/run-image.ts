@@ -94,6 +94,7 @@ export async function waitFor(
   url: string,
   accept: (body: Record<string, unknown>) => boolean,
   timeoutMs = 30_000,
+  intervalMs = 100,
 ): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -106,7 +107,7 @@ export async function waitFor(
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out waiting on ${url}; last: ${JSON.stringify(last)}`);
 }
