@@ -129,16 +129,28 @@ export function decodeRunnerFrame(line: string): RunnerFrame {
 }
 
 /**
- * Splits a byte stream into lines without copying more than needed: returns complete lines and
- * keeps the unfinished tail for the next chunk.
+ * Splits a text stream into lines. Pieces of an unfinished line are kept in a list and joined once
+ * its newline arrives, so a frame of many megabytes (a large output) costs O(size), not O(size²).
  */
 export class LineSplitter {
-  private tail = '';
+  private parts: string[] = [];
 
   push(chunk: string): string[] {
-    const text = this.tail + chunk;
-    const lines = text.split('\n');
-    this.tail = lines.pop() ?? '';
+    const nl = chunk.indexOf('\n');
+    if (nl === -1) {
+      this.parts.push(chunk);
+      return [];
+    }
+    const lines: string[] = [];
+    this.parts.push(chunk.slice(0, nl));
+    lines.push(this.parts.length === 1 ? this.parts[0]! : this.parts.join(''));
+    this.parts = [];
+    let start = nl + 1;
+    for (let next = chunk.indexOf('\n', start); next !== -1; next = chunk.indexOf('\n', start)) {
+      lines.push(chunk.slice(start, next));
+      start = next + 1;
+    }
+    if (start < chunk.length) this.parts.push(chunk.slice(start));
     return lines.filter((l) => l.length > 0);
   }
 }

@@ -10,6 +10,18 @@ test('LineSplitter keeps partial lines across chunks', () => {
   const s = new LineSplitter();
   assert.deepEqual(s.push('{"a":1}\n{"b"'), ['{"a":1}']);
   assert.deepEqual(s.push(':2}\n\n'), ['{"b":2}']);
+  assert.deepEqual(s.push('x'), []);
+  assert.deepEqual(s.push('y'), []);
+  assert.deepEqual(s.push('z\na\nb'), ['xyz', 'a']);
+  assert.deepEqual(s.push('\n'), ['b']);
+});
+
+test('a 40 MB frame arriving in 64 KiB chunks comes out whole', () => {
+  const s = new LineSplitter();
+  const chunk = 'x'.repeat(65536);
+  for (let i = 0; i < 640; i++) assert.deepEqual(s.push(chunk), []);
+  const [line] = s.push('\n');
+  assert.equal(line!.length, 640 * 65536);
 });
 
 test('Worker speaks the protocol with a real runner: schema, setup_done, predict → done, shutdown', async () => {
