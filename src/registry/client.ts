@@ -169,8 +169,13 @@ export class RegistryClient {
     return /^https?:\/\//.test(path) ? path : `${this.endpoint.baseUrl}${path}`;
   }
 
+  /**
+   * Credentials are looked up for the host actually contacted: behind a mirror that is the
+   * mirror's host, so Docker Hub credentials are never sent to a mirror.
+   */
   private getCredentials(): Promise<Credentials | undefined> {
-    this.creds ??= this.credentials(this.registry);
+    const mirrored = this.options.mirrors?.[this.registry] !== undefined;
+    this.creds ??= this.credentials(mirrored ? new URL(this.endpoint.baseUrl).host : this.registry);
     return this.creds;
   }
 
@@ -212,6 +217,11 @@ export class RegistryClient {
       );
     }
     await res.body.dump();
+    if (res.statusCode === 400 && this.endpoint.schemeGuessed && this.endpoint.baseUrl.startsWith('http:')) {
+      // A loopback registry serving TLS answers plain HTTP with 400 ("HTTP request to an HTTPS server").
+      (this.endpoint as { baseUrl: string }).baseUrl = this.endpoint.baseUrl.replace(/^http:/, 'https:');
+      return this.doPing();
+    }
     if (res.statusCode === 200) return undefined;
     if (res.statusCode === 401) {
       const c = parseChallenge(header({ headers: res.headers }, 'www-authenticate'));

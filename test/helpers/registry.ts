@@ -10,7 +10,8 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, get as httpGet, type Server } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,8 @@ export interface StartRegistryOptions {
   tokenField?: 'token' | 'access_token';
   /** Token auth: anonymous clients may pull (not push). Default true. */
   anonymousPull?: boolean;
+  /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (url becomes https://). */
+  tls?: boolean;
 }
 
 export interface TestRegistry {
@@ -95,19 +98,23 @@ async function startTokenIssuer(
   const certPath = join(dir, 'token.crt');
   writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   // Node cannot issue certificates; the registry only reads the public key out of this one.
-  execFileSync('openssl', [
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    keyPath,
-    '-out',
-    certPath,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=cogts-test-token',
-  ]);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=cogts-test-token',
+    ],
+    { stdio: 'pipe' },
+  );
   const kid = libtrustKeyId(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
   const issue = (user: string | undefined, scopes: string[], service: string | null): string => {
     const access = scopes.flatMap((s) => {
@@ -185,13 +192,27 @@ async function startTokenIssuer(
   return { realm: `http://127.0.0.1:${port}/token`, certPath, server };
 }
 
+function probe(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(
+      `${url}/v2/`,
+      { rejectUnauthorized: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
 async function waitReady(url: string, proc: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`docker-registry exited (${proc.exitCode}): ${stderr()}`);
     try {
-      const r = await fetch(`${url}/v2/`);
-      if (r.status === 200 || r.status === 401) return;
+      const status = await probe(url);
+      if (status === 200 || status === 401) return;
     } catch {
       // not listening yet
     }
@@ -221,10 +242,37 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       `auth:\n  token:\n    realm: ${issuer.realm}\n    service: cogts-test-registry\n` +
       `    issuer: cogts-test-issuer\n    rootcertbundle: ${issuer.certPath}\n`;
   }
+  let tlsYaml = '';
+  if (opts.tls) {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(dir, 'tls.key'),
+        '-out',
+        join(dir, 'tls.crt'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
+    tlsYaml = `  tls:\n    certificate: ${join(dir, 'tls.crt')}\n    key: ${join(dir, 'tls.key')}\n`;
+  }
   const config =
     `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dataDir}\n` +
     `  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\n` +
-    `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(16).toString('hex')}\n${authYaml}`;
+    `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(16).toString('hex')}\n${tlsYaml}${authYaml}`;
   writeFileSync(join(dir, 'config.yml'), config);
   const proc = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -234,7 +282,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   proc.stderr?.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-4000);
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const stop = async () => {
     if (proc.exitCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));

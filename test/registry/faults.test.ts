@@ -311,3 +311,49 @@ test('a base blob copied between registries in chunks uses ranged reads of the s
     await srcProxy.stop();
   }
 });
+
+test('a loopback registry on HTTPS (self-signed) is found after plain HTTP is refused', async () => {
+  const tls = await startRegistry({ tls: true });
+  const r = new Registries({ retry: fast, credentials: staticCredentials({}) });
+  try {
+    const base = await remoteImage(r, parseReference(`${src.host}/base/oci:1`));
+    const pushed = await pushImage(r, base, parseReference(`${tls.host}/copied/base:1`));
+    assert.equal(pushed.digest, base.digest);
+    assert.equal(r.client(tls.host).endpoint.baseUrl, tls.url);
+  } finally {
+    await r.close();
+    await tls.stop();
+  }
+});
+
+test('behind a mirror, credentials are looked up for the mirror host, never sent for the mirrored name', async () => {
+  const mirrors = { 'registry.example': `http://${dst.host}` };
+  const creds = { username: dst.username!, password: dst.password! };
+  const viaName = new Registries({
+    retry: fast,
+    mirrors,
+    credentials: staticCredentials({ 'registry.example': creds }),
+  });
+  const viaMirror = new Registries({
+    retry: fast,
+    mirrors,
+    credentials: staticCredentials({ [dst.host]: creds }),
+  });
+  try {
+    await pushImage(
+      viaMirror,
+      await remoteImage(viaMirror, parseReference(`${src.host}/base/oci:1`)),
+      parseReference(`${dst.host}/mirrored/base:1`),
+    );
+    const img = await remoteImage(viaMirror, parseReference('registry.example/mirrored/base:1'));
+    assert.equal(img.layers.length, 1);
+    assert.equal(img.reference.registry, 'registry.example', 'the name is kept');
+    await assert.rejects(
+      remoteImage(viaName, parseReference('registry.example/mirrored/base:1')),
+      /requires a login/,
+    );
+  } finally {
+    await viaName.close();
+    await viaMirror.close();
+  }
+});
