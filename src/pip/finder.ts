@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CogtsError } from '../errors.js';
 import { atomicWrite, type HttpClient, redactUrl } from './http.js';
 import { type CoreMetadata, parseMetadata } from './metadata.js';
@@ -165,6 +166,11 @@ export class Finder {
     if (text === undefined && f.sha256) {
       const cached = this.wheelCachePath(f);
       if (await exists(cached)) text = await this.metadataFromFile(cached, pickMeta, where);
+    }
+    if (text === undefined && f.url.startsWith('file:')) {
+      // A local wheel is read in place: no copy into the cache just to learn its dependencies.
+      text = await this.metadataFromFile(fileURLToPath(f.url), pickMeta, where);
+      this.metadataVia.range++;
     }
     if (text === undefined) {
       const buf = await rangeReadMember(this.opts.http, f.url, pickMeta);
