@@ -15,7 +15,7 @@ export interface FetchedManifest {
 function verify(registry: string, repository: string, ref: string, bytes: Buffer, claimed?: string): Digest {
   const actual = sha256Digest(bytes);
   const expected = isDigest(ref) ? ref : claimed;
-  if (expected !== undefined && expected.startsWith('sha256:') && expected !== actual) {
+  if (expected?.startsWith('sha256:') && expected !== actual) {
     throw new CogtsError(
       'E_DIGEST_MISMATCH',
       `manifest ${registry}/${repository}@${ref} has digest ${actual}, but ${isDigest(ref) ? 'was requested as' : 'the registry claimed'} ${expected}`,
