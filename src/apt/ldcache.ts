@@ -51,8 +51,9 @@ export function libcmp(a: string, b: string): number {
 }
 
 export function parseLdCache(buf: Buffer): CacheEntry[] | undefined {
-  // An old-format cache ("ld.so-1.7.0") may carry the new one after its entries.
-  let base = buf.indexOf(MAGIC, 0, 'latin1');
+  // An old-format cache ("ld.so-1.7.0") may carry the new one after its entries; string offsets
+  // are then relative to where the new header starts (glibc's dl-cache.c: cache_data = cache_new).
+  const base = buf.indexOf(MAGIC, 0, 'latin1');
   if (base < 0 || buf.length < base + HEADER) return undefined;
   const n = buf.readUInt32LE(base + 20);
   const str = (off: number) => {
@@ -69,7 +70,6 @@ export function parseLdCache(buf: Buffer): CacheEntry[] | undefined {
       path: str(buf.readUInt32LE(o + 8)),
     });
   }
-  base = 0;
   return out;
 }
 
