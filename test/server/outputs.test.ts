@@ -96,6 +96,28 @@ describe('iterator outputs, metrics and SSE', () => {
     }
   });
 
+  test('an async generator of Paths streams files over SSE and ends with the list of data URLs', async () => {
+    const m = await serveModel('async-iterator', 'predict.py:Predictor', { concurrency: 2 });
+    try {
+      const res = await fetch(`${m.url}/predictions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ input: { n: 2 } }),
+      });
+      const events = await readSse(res);
+      const chunks = events.filter((e) => e.event === 'output').map((e) => decode(e.data.chunk));
+      assert.deepEqual(chunks, ['chunk 0', 'chunk 1']);
+      const final = events.at(-1)!.data;
+      assert.equal(final.status, 'succeeded');
+      assert.deepEqual(final.output.map(decode), ['chunk 0', 'chunk 1']);
+      assert.equal(final.metrics.chunks, 2);
+      const metrics = events.filter((e) => e.event === 'metric').map((e) => e.data);
+      assert.deepEqual(metrics.at(-1), { name: 'chunks', value: 2 });
+    } finally {
+      await m.close();
+    }
+  });
+
   test('a @streaming ConcatenateIterator model streams start/output/log/completed over SSE', async () => {
     const m = await serveModel('streaming', 'predict.py:Predictor');
     try {
