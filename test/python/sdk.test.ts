@@ -14,7 +14,10 @@ function py(code: string, cwd = repoRoot): string {
   return r.stdout;
 }
 
-function schemaOf(model: string, ref: string, extra: string[] = []): Record<string, any> {
+// biome-ignore lint/suspicious/noExplicitAny: schema JSON, asserted field by field
+type Json = any;
+
+function schemaOf(model: string, ref: string, extra: string[] = []): Record<string, Json> {
   const r = spawnSync(python, ['-m', 'cog.runner', '--schema-only', '--predict', ref, ...extra], {
     cwd: join(fixturesDir, 'models', model),
     env,

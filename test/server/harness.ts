@@ -49,12 +49,16 @@ export async function serveModel(
   return { server, url: server.url, logs, close: () => server.close({ graceMs: 2000 }) };
 }
 
+/** Parsed JSON of a test response; tests assert on its fields one by one. */
+// biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON bodies in tests
+export type Json = any;
+
 export async function postJson(
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
   method = 'POST',
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: Json }> {
   const res = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -70,7 +74,7 @@ export async function postJson(
   return { status: res.status, body: parsed };
 }
 
-export async function getJson(url: string): Promise<any> {
+export async function getJson(url: string): Promise<Json> {
   const res = await fetch(url);
   return res.json();
 }
@@ -113,7 +117,7 @@ export async function httpServer(
 }
 
 /** Reads an SSE response into [{event, data}] until the stream ends. */
-export async function readSse(res: Response): Promise<{ event: string; data: any }[]> {
+export async function readSse(res: Response): Promise<{ event: string; data: Json }[]> {
   const text = await res.text();
   return text
     .split('\n\n')
