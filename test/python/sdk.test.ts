@@ -66,6 +66,31 @@ except TypeError as e:
   );
 });
 
+test('captured stdout is line-buffered per prediction and accepts bytes through .buffer', () => {
+  const out = py(`
+import sys
+from cog.logcapture import LogStream
+from cog.predictor import Scope, _scope
+class R:
+    sent = []
+    def send_log(self, owner, source, data): self.sent.append((owner, source, data))
+    def sole_active_id(self): return None
+r = R()
+s = LogStream("stdout", r, sys.__stdout__)
+s.write("setup ")
+s.write("line\\n")
+_scope.set(Scope("p1", lambda f: None))
+s.write("a")
+s.buffer.write(b"b\\nc")
+s.flush_owner("p1")
+print(r.sent)
+`);
+  assert.equal(
+    out.trim(),
+    "[(None, 'stdout', 'setup line\\n'), ('p1', 'stdout', 'ab\\n'), ('p1', 'stdout', 'c')]",
+  );
+});
+
 test('schema: Input key order, required, and Output shapes follow SCHEMA.md', () => {
   const typed = schemaOf('typed-inputs', 'predict.py:Predictor');
   assert.equal(

@@ -56,6 +56,18 @@ class LogStream:
     def isatty(self):
         return False
 
+    @property
+    def closed(self):
+        return False
+
+    @property
+    def buffer(self):
+        # Libraries that write bytes (sys.stdout.buffer.write) are captured too.
+        return _BinaryView(self)
+
+    def readable(self):
+        return False
+
     def writable(self):
         return True
 
@@ -67,3 +79,15 @@ class LogStream:
     def writelines(self, lines):
         for line in lines:
             self.write(line)
+
+
+class _BinaryView:
+    def __init__(self, text):
+        self._text = text
+
+    def write(self, data):
+        self._text.write(bytes(data).decode("utf-8", "replace"))
+        return len(data)
+
+    def flush(self):
+        pass
