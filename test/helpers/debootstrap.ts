@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dirRootfsView } from '../../src/apt/dirview.js';
 import { readSources } from '../../src/apt/sources.js';
@@ -54,6 +54,10 @@ export function debootstrapBase(opts: DebootstrapOptions): string {
       break;
     } catch {
       if (existsSync(done)) return rootfs;
+      // A lock left by a killed run (debootstrap takes well under 15 minutes) is taken over.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 15 * 60_000) rmSync(lock, { recursive: true, force: true });
+      } catch {}
       if (i > 1200) throw new Error(`timed out waiting for ${lock}`);
       execFileSync('sleep', ['1']);
     }
