@@ -91,7 +91,7 @@ export async function codeEntries(projectDir: string, opts: CodeLayerOptions = {
           path,
           size: st.size,
           executable: (st.mode & 0o111) !== 0,
-          open: () => createReadStream(abs),
+          open: () => createReadStream(abs, { highWaterMark: 1 << 20 }),
         });
       } else {
         problems.push(
