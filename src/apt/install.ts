@@ -167,7 +167,11 @@ export async function installApt(
 
   const generated: LayerEntry[] = [];
   for (const pin of res.packages) generated.push(...knownEffects(pin.name, nodes));
-  const alt = alternativeEntries(installs, (p) => mapper.map(p));
+  const alt = alternativeEntries(
+    installs,
+    (p) => mapper.map(p),
+    (name) => base.readFile(`/var/lib/dpkg/alternatives/${name}`)?.toString('utf8'),
+  );
   report.alternatives = alt.chosen;
   generated.push(...alt.entries);
   for (const e of alt.entries)

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { alternativeEntries, parseAdmin } from '../../src/apt/alternatives.js';
 import { dirRootfsView } from '../../src/apt/dirview.js';
 import { readElfInfo } from '../../src/apt/elf.js';
 import { libcmp, parseLdCache, writeLdCache } from '../../src/apt/ldcache.js';
@@ -107,5 +108,54 @@ test('Release Valid-Until in the past is refused, absent or future is fine', () 
   assert.throws(
     () => checkValidUntil(rel('Valid-Until: Sun, 31 May 2026 00:00:00 UTC\n'), 'http://x/InRelease', now),
     /http:\/\/x\/InRelease expired/,
+  );
+});
+
+test('alternatives: a choice the base registered competes with the new ones; admin file round-trips', async () => {
+  const admin =
+    'auto\n/usr/lib/libblas.so.3\nlibblas.so-x\n/usr/lib/libblas.so\n\n/opt/openblas/libblas.so.3\n40\n/opt/openblas/libblas.so\n\n';
+  const base = parseAdmin('libblas.so.3-x', admin);
+  assert.deepEqual(base, [
+    {
+      link: '/usr/lib/libblas.so.3',
+      name: 'libblas.so.3-x',
+      path: '/opt/openblas/libblas.so.3',
+      priority: 40,
+      slaves: [{ name: 'libblas.so-x', link: '/usr/lib/libblas.so', path: '/opt/openblas/libblas.so' }],
+      pkg: '(base image)',
+    },
+  ]);
+  const mine = {
+    link: '/usr/lib/libblas.so.3',
+    name: 'libblas.so.3-x',
+    path: '/usr/lib/blas/libblas.so.3',
+    priority: 10,
+    slaves: [],
+    pkg: 'libblas3',
+  };
+  const { chosen, entries } = alternativeEntries(
+    [mine],
+    (p) => p,
+    () => admin,
+  );
+  assert.deepEqual(chosen, [
+    {
+      name: 'libblas.so.3-x',
+      link: '/usr/lib/libblas.so.3',
+      path: '/opt/openblas/libblas.so.3',
+      pkg: '(base image)',
+    },
+  ]);
+  const file = entries.find((e) => e.path === '/var/lib/dpkg/alternatives/libblas.so.3-x');
+  assert.ok(file?.type === 'file');
+  let text = '';
+  for await (const c of await file.open()) text += c;
+  const written = parseAdmin('libblas.so.3-x', text);
+  assert.deepEqual(
+    written.map((a) => [a.path, a.priority, a.slaves.map((x) => x.path)]),
+    [
+      ['/opt/openblas/libblas.so.3', 40, ['/opt/openblas/libblas.so']],
+      ['/usr/lib/blas/libblas.so.3', 10, []],
+    ],
   );
 });
