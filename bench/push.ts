@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildLayer } from '../src/layer/build.js';
+import { buildLayerUploading } from '../src/oci/eager-upload.js';
 import { appendLayers } from '../src/oci/image.js';
 import { pushImage } from '../src/oci/push.js';
 import { parseReference } from '../src/oci/reference.js';
@@ -27,9 +27,10 @@ const self = fileURLToPath(import.meta.url);
 async function cogtsOnce(project: string, base: string, target: string, blobDir: string): Promise<void> {
   const t0 = performance.now();
   const registries = new Registries({ credentials: staticCredentials({}) });
+  // The code layer is uploaded while it is built (EagerUpload); the push then finds it present.
   const [baseImage, layer] = await Promise.all([
     remoteImage(registries, parseReference(base)),
-    codeEntries(project).then((e) => buildLayer(e, { blobDir })),
+    codeEntries(project).then((e) => buildLayerUploading(registries, parseReference(target), e, { blobDir })),
   ]);
   const image = appendLayers(baseImage, [{ layer, createdBy: 'COPY . /src' }], { workingDir: '/src' });
   await pushImage(registries, image, parseReference(target));

@@ -24,10 +24,23 @@ class Meter extends Transform {
   }
 }
 
+function tapStream(tap: (chunk: Buffer) => void | Promise<void>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      Promise.resolve(tap(chunk)).then(() => cb(null, chunk), cb);
+    },
+  });
+}
+
 export interface BuildLayerOptions extends TarOptions {
   /** Where compressed blobs are kept (`<dir>/sha256/<hex>`); default a folder in os.tmpdir(). */
   blobDir?: string;
   gzip?: GzipSettings;
+  /**
+   * Sees every compressed chunk as it is produced (before the digest is known), e.g. to start
+   * uploading while the layer is still being built. A returned promise applies backpressure.
+   */
+  tap?: (chunk: Buffer) => void | Promise<void>;
   /** Defaults to the OCI gzip layer type; image assembly converts it to the base's family. */
   mediaType?: string;
 }
@@ -73,6 +86,7 @@ export async function buildLayer(
       tar,
       new ParallelGzip(opts.gzip ?? DEFAULT_GZIP),
       gz,
+      ...(opts.tap ? [tapStream(opts.tap)] : []),
       createWriteStream(tmp),
     );
   } catch (err) {

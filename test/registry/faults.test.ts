@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -355,5 +356,62 @@ test('behind a mirror, credentials are looked up for the mirror host, never sent
   } finally {
     await viaName.close();
     await viaMirror.close();
+  }
+});
+
+test('eager upload while building: the blob lands during the build; when it fails, the normal push still delivers', async () => {
+  const { buildLayerUploading } = await import('../../src/oci/eager-upload.js');
+  const proxy = await startFaultProxy(dst.host);
+  const r = new Registries({
+    retry: fast,
+    credentials: staticCredentials({ [proxy.host]: { username: dst.username!, password: dst.password! } }),
+  });
+  try {
+    const base = await remoteImage(r, parseReference(`${src.host}/base/oci:1`));
+    const entries = [bufferEntry('/src/a.bin', randomBytes(40 << 20)), bufferEntry('/src/n', 'eager')];
+    const ok = await buildLayerUploading(r, parseReference(`${proxy.host}/models/eager:v1`), entries, {
+      blobDir: join(work, 'eager1'),
+    });
+    assert.equal(ok.uploaded, true);
+    const pushed = await pushImage(
+      r,
+      appendLayers(base, [{ layer: ok }]),
+      parseReference(`${proxy.host}/models/eager:v1`),
+    );
+    assert.equal(pushed.blobs.find((b) => b.digest === ok.digest)?.result, 'exists');
+    assert.ok(
+      proxy.log.filter((l) => l.startsWith('PATCH')).length >= 3,
+      'incompressible 40 MiB: several eager chunks',
+    );
+    // Now the first PATCH is dropped: the eager upload gives up, the push uploads from the file.
+    proxy.rules.push({
+      method: 'PATCH',
+      path: /\/blobs\/uploads\//,
+      nth: [0],
+      fault: { kind: 'drop-request' },
+    });
+    const entries2 = [bufferEntry('/src/a.bin', randomBytes(40 << 20)), bufferEntry('/src/n', 'eager2')];
+    const bad = await buildLayerUploading(r, parseReference(`${proxy.host}/models/eager:v2`), entries2, {
+      blobDir: join(work, 'eager2'),
+    });
+    assert.equal(bad.uploaded, false);
+    const pushed2 = await pushImage(
+      r,
+      appendLayers(base, [{ layer: bad }]),
+      parseReference(`${proxy.host}/models/eager:v2`),
+    );
+    assert.equal(pushed2.blobs.find((b) => b.digest === bad.digest)?.result, 'uploaded');
+    await execFileP('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      '--src-creds',
+      `${dst.username}:${dst.password}`,
+      `docker://${dst.host}/models/eager:v2`,
+      `oci:${join(work, 'eager-out')}:v2`,
+    ]);
+  } finally {
+    await r.close();
+    await proxy.stop();
   }
 });
