@@ -91,10 +91,19 @@ test('a compat conflict exits 1 naming both versions', () => {
   assert.match(r.stderr, /hint: .*3\.11/);
 });
 
-test('build without --dry-run says it is not implemented yet (exit 2)', () => {
-  const r = run(['build', '-f', join(fixturesDir, 'models', 'hello', 'cog.yaml')]);
-  assert.equal(r.status, 2);
-  assert.match(r.stderr, /not implemented yet/);
+test('a build whose base registry cannot be reached fails with an error naming it (exit 1)', () => {
+  const r = run([
+    'build',
+    '-f',
+    join(fixturesDir, 'models', 'hello', 'cog.yaml'),
+    '--base-image',
+    '127.0.0.1:9/nothing/here:1',
+    '--push',
+    '127.0.0.1:9/out:1',
+  ]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^error: .*127\.0\.0\.1:9/m);
+  assert.doesNotMatch(r.stderr, /internal error/);
 });
 
 for (const command of ['build', 'serve', 'predict', 'init', 'inspect', 'lock', 'login']) {

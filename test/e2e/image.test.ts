@@ -5,14 +5,17 @@
  * HTTP API over loopback.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { imageLayoutFromRootfs, pushImage } from '../helpers/base-image.js';
 import { testCacheDir } from '../helpers/cache.js';
 import { debootstrapBase } from '../helpers/debootstrap.js';
 import { cogtsBin, fixturesDir, repoRoot } from '../helpers/paths.js';
+import { buildFixtureWheels, type PyIndex, startPyIndex } from '../helpers/pyindex.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { runBundle, unpackFromRegistry, waitFor } from '../helpers/run-image.js';
 
@@ -23,6 +26,7 @@ describe('built images run their own entrypoint', {
 }, () => {
   let reg: TestRegistry;
   let base: string;
+  let index: PyIndex;
 
   before(async () => {
     reg = await startRegistry({});
@@ -32,25 +36,43 @@ describe('built images run their own entrypoint', {
     ]);
     base = `${reg.host}/e2e/base:bookworm`;
     pushImage(layout, base);
+    const wheels = mkdtempSync(join(tmpdir(), 'cogts-e2e-wheels-'));
+    buildFixtureWheels(wheels);
+    index = await startPyIndex({ dir: wheels, flavour: 'json', pep658: true });
   });
   after(async () => {
     await reg?.stop();
+    await index?.close();
   });
 
-  function build(model: string, tag: string): string {
+  // Async: the test's own package index answers from this process while cogts runs.
+  async function build(model: string, tag: string, extra: string[] = []): Promise<string> {
     const ref = `${reg.host}/e2e/${model}:${tag}`;
-    const r = spawnSync(
-      process.execPath,
-      [cogtsBin, 'build', '--base-image', base, '--push', ref, '--cache-dir', testCacheDir('e2e-build')],
-      {
-        cwd: join(fixturesDir, 'models', model),
-        encoding: 'utf8',
-        env: { ...process.env, SOURCE_DATE_EPOCH: '0' },
-      },
-    );
-    assert.equal(r.status, 0, `cogts build ${model} failed:\n${r.stderr}`);
-    const pushed = r.stdout.trim();
-    assert.match(pushed, new RegExp(`^${reg.host}/e2e/${model}@sha256:[0-9a-f]{64}$`));
+    const args = [
+      'build',
+      '--base-image',
+      base,
+      '--push',
+      ref,
+      '--cache-dir',
+      testCacheDir('e2e-build'),
+      ...extra,
+    ];
+    const child = spawn(process.execPath, [cogtsBin, ...args], {
+      cwd: join(fixturesDir, 'models', model),
+      env: { ...process.env, SOURCE_DATE_EPOCH: '0' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const [code] = (await once(child, 'close')) as [number | null];
+    assert.equal(code, 0, `cogts build ${model} failed:\n${stderr}`);
+    assert.match(stdout.trim(), new RegExp(`^${reg.host}/e2e/${model}@sha256:[0-9a-f]{64}$`));
     return ref;
   }
 
@@ -105,7 +127,7 @@ describe('built images run their own entrypoint', {
   }
 
   test('typed inputs: validation and a BaseModel output', async () => {
-    const ref = build('typed-inputs', '1');
+    const ref = await build('typed-inputs', '1');
     const l = labels(ref);
     assert.equal(JSON.parse(l['run.cog.config'] ?? '{}').predict, 'predict.py:Predictor');
     await withServer(ref, async (url) => {
@@ -126,7 +148,7 @@ describe('built images run their own entrypoint', {
   });
 
   test('file input and file outputs as data URLs', async () => {
-    const ref = build('files', '1');
+    const ref = await build('files', '1');
     await withServer(ref, async (url) => {
       const data = Buffer.from('hello image bytes');
       const out = await predict(url, {
@@ -142,7 +164,7 @@ describe('built images run their own entrypoint', {
   });
 
   test('streaming output over server-sent events', async () => {
-    const ref = build('streaming', '1');
+    const ref = await build('streaming', '1');
     await withServer(ref, async (url) => {
       const res = await fetch(`${url}/predictions`, {
         method: 'POST',
@@ -159,8 +181,26 @@ describe('built images run their own entrypoint', {
     });
   });
 
-  test('a rebuild with no change gives the same digest; cogts inspect shows schema and labels', () => {
-    const first = build('streaming', 'again');
+  test('wheels resolved and installed by cogts import, and their console scripts run, in the image', async () => {
+    const ref = await build('with-wheels', '1', ['--index-url', index.url]);
+    await withServer(ref, async (url) => {
+      const out = await predict(url, { a: 40, b: 2 });
+      assert.equal(out.status, 'succeeded', JSON.stringify(out));
+      assert.equal(out.output, '42 alpha=2.0 beta=1.6 gamma=1.0 epsilon=1.0 speedy=1.0');
+    });
+    const image = unpackFromRegistry(ref);
+    const run = runBundle(image, { args: ['gamma-cli'] });
+    try {
+      assert.equal(await run.exited, 0, run.output());
+      assert.equal(run.output().trim(), 'gamma-cli ok');
+    } finally {
+      run.cleanup();
+      image.cleanup();
+    }
+  });
+
+  test('a rebuild with no change gives the same digest; cogts inspect shows schema and labels', async () => {
+    const first = await build('streaming', 'again');
     const digest = (ref: string) =>
       JSON.parse(
         execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' }),

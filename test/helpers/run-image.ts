@@ -48,10 +48,14 @@ export function unpackFromRegistry(ref: string): UnpackedImage {
  * Runs an unpacked image's own entrypoint with runc, as `docker run` would: its PID namespace (the
  * server is PID 1), no TTY, and the host's network namespace so the test reaches it on loopback.
  */
-export function runBundle(image: UnpackedImage, opts: { env?: Record<string, string> } = {}): RunningImage {
+export function runBundle(
+  image: UnpackedImage,
+  opts: { env?: Record<string, string>; args?: string[] } = {},
+): RunningImage {
   const configPath = join(image.bundle, 'config.json');
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
   config.process.terminal = false;
+  if (opts.args) config.process.args = opts.args;
   config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     config.process.env = config.process.env.filter((e: string) => !e.startsWith(`${k}=`));
