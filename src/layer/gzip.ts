@@ -44,7 +44,7 @@ function probeLevel(data: Buffer, s: GzipSettings): Promise<number> {
   const n = Math.min(s.probe ?? 0, data.length);
   if (n === 0 || s.level === 0) return Promise.resolve(s.level);
   return new Promise((resolve, reject) =>
-    deflateRaw(data.subarray(0, n), { level: s.level }, (err, out) =>
+    deflateRaw(data.subarray(0, n), { level: s.level, chunkSize: n + (n >> 8) + 1024 }, (err, out) =>
       err ? reject(err) : resolve(out.length > n * (s.storeRatio ?? 1) ? 0 : s.level),
     ),
   );
@@ -53,7 +53,9 @@ function probeLevel(data: Buffer, s: GzipSettings): Promise<number> {
 async function gzipMember(data: Buffer, s: GzipSettings): Promise<Buffer> {
   const level = await probeLevel(data, s);
   return new Promise((resolve, reject) =>
-    gzip(data, { level }, (err, out) => {
+    // One output buffer for the whole piece: with zlib's default 16 KiB chunkSize every piece
+    // would bounce between the thread pool and the main thread hundreds of times.
+    gzip(data, { level, chunkSize: data.length + (data.length >> 8) + 1024 }, (err, out) => {
       if (err) return reject(err);
       // Header bytes 4-7 (MTIME) are 0 from zlib; byte 9 (OS) is the build machine's (3 Unix,
       // 10 Windows): pin it to 255 "unknown" so the blob does not depend on where it was made.
