@@ -184,7 +184,8 @@ function single(ctx: AnnotationContext, node: SyntaxNode): Spec {
   const src = ctx.scope.src;
   const bad = (why: string): never =>
     schemaError(src, node, `${ctx.where}: ${why} ${quote(textOf(src, node))}`);
-  if (node.name === 'None') return { kind: 'any', optional: false };
+  // get_type_hints turns a None annotation into NoneType, which typespec.py rejects.
+  if (node.name === 'None') return bad('unsupported type NoneType');
   if (node.name === 'String' || node.name === 'ContinuedString')
     return specOf(ctx, stringAnnotation(ctx, node));
   const sub = subscript(ctx, node);
