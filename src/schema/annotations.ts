@@ -243,6 +243,9 @@ function single(ctx: AnnotationContext, node: SyntaxNode): Spec {
     return { kind: 'iterator', item, concatenate: false, isAsync: it.isAsync, optional: false };
   }
   if (name === 'cog.BaseModel') bad('cog.BaseModel itself has no fields; annotate with a subclass');
+  if (name.includes('.') && !/^(typing|cog|pathlib|collections\.abc)\./.test(name)) {
+    return bad(`${name} comes from another module, so what it is needs Python to know; annotation`);
+  }
   return bad(`unsupported type ${name}`);
 }
 

@@ -158,6 +158,7 @@ interface RawParam {
   nameNode: SyntaxNode;
   annotation?: SyntaxNode;
   default?: SyntaxNode;
+  variadic?: boolean;
 }
 
 function rawParams(scope: ModuleScope, def: SyntaxNode): RawParam[] {
@@ -167,13 +168,11 @@ function rawParams(scope: ModuleScope, def: SyntaxNode): RawParam[] {
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     if ((p.name === '*' || p.name === '**') && parts[i + 1]?.name === 'VariableName') {
-      const text = p.name + textOf(scope.src, parts[i + 1]!);
-      schemaError(
-        scope.src,
-        p,
-        `${text}: a variable argument list cannot be described as inputs`,
-        'declare each input as its own parameter with a type annotation',
-      );
+      // *args/**kwargs are not inputs: the runtime skips them (SCHEMA.md "Which function").
+      out.push({ name: textOf(scope.src, parts[i + 1]!), nameNode: parts[i + 1]!, variadic: true });
+      i++;
+      while (parts[i + 1] && parts[i + 1]!.name !== ',' && parts[i + 1]!.name !== ')') i++;
+      continue;
     }
     if (p.name !== 'VariableName') continue;
     const param: RawParam = { name: textOf(scope.src, p), nameNode: p };
@@ -274,10 +273,11 @@ export function inputParams(scope: ModuleScope, entry: EntryFunction, pythonMino
   if (entry.binding === 'method' || entry.binding === 'classmethod') {
     if (!params.length)
       schemaError(scope.src, entry.def, `${entry.owner}: the method takes no self parameter`);
-    params = params.slice(1);
+    // A bound method drops its first parameter, unless that is *args (which then takes self).
+    if (!params[0]!.variadic) params = params.slice(1);
   }
   return params
-    .filter((p) => p.name !== 'self')
+    .filter((p) => p.name !== 'self' && !p.variadic)
     .map((p) => {
       const ctx: AnnotationContext = { scope, where: `parameter '${p.name}'`, pythonMinor };
       const spec = specOf(ctx, p.annotation);

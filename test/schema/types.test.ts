@@ -403,6 +403,13 @@ const cases: Case[] = [
     x: X({ type: 'string', default: 'f' }),
   },
   {
+    name: 'variadic_skipped',
+    source:
+      'class Case_variadic_skipped(BasePredictor):\n    def predict(self, x: str, *images: Path, seed: int = 1, **kwargs: Any) -> str:\n        pass\n',
+    x: X({ type: 'string' }),
+    required: ['x'],
+  },
+  {
     name: 'keyword_only',
     source:
       'class Case_keyword_only(BasePredictor):\n    def predict(self, *, x: int = 1) -> int:\n        pass\n',
