@@ -13,6 +13,7 @@ export { parseMirrors } from '../registry/endpoint.js';
 export { registryOptionsFrom } from '../registry/options.js';
 export { writeDockerArchive } from './archive.js';
 export { type Digest, isDigest, parseDigest, sha256Digest } from './digest.js';
+export { buildLayerUploading, EagerUpload } from './eager-upload.js';
 export {
   type Addition,
   appendLayers,
