@@ -103,7 +103,23 @@ export interface ClassBody {
   conditional: SyntaxNode[];
 }
 
+const bodies = new WeakMap<ModuleScope, Map<number, ClassBody>>();
+
+/** What a class body defines (memoized per file: model schemas ask for every field). */
 export function classBody(scope: ModuleScope, classNode: SyntaxNode): ClassBody {
+  let cache = bodies.get(scope);
+  if (!cache) {
+    cache = new Map();
+    bodies.set(scope, cache);
+  }
+  const hit = cache.get(classNode.from);
+  if (hit) return hit;
+  const body = readClassBody(scope, classNode);
+  cache.set(classNode.from, body);
+  return body;
+}
+
+function readClassBody(scope: ModuleScope, classNode: SyntaxNode): ClassBody {
   const src = scope.src;
   const body: ClassBody = { attributes: new Map(), annotations: [], conditional: [] };
   const stmts = classNode.getChild('Body');

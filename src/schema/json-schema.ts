@@ -97,7 +97,8 @@ export function baseSchema(scope: ModuleScope, spec: Spec, stack: SyntaxNode[] =
 }
 
 function modelSchema(scope: ModuleScope, node: SyntaxNode, name: string, stack: SyntaxNode[]): JsonObject {
-  if (stack.includes(node))
+  // lezer may hand out a fresh node object per access: compare positions, not identity.
+  if (stack.some((n) => n.from === node.from))
     schemaError(scope.src, node, `class ${name} contains itself; Cog cannot describe a recursive output`);
   const order = mro(scope, { kind: 'local', node, name });
   const annotations = new Map<string, SyntaxNode>();

@@ -216,6 +216,30 @@ describe('static schema: constructs that need Python are E_SCHEMA errors at file
     });
   }
 
+  test("a recursive output model and annotations the model's Python cannot evaluate", () => {
+    const d = mkdtempSync(join(tmpdir(), 'cogts-schema-err-'));
+    try {
+      const source =
+        'from typing import List\nfrom cog import BaseModel, BasePredictor\n\n\nclass Node(BaseModel):\n    kids: List["Node"]\n\n\nclass Predictor(BasePredictor):\n    def predict(self, x: list[int], y: int | None) -> Node:\n        pass\n';
+      writeFileSync(join(d, 'predict.py'), source);
+      const failsWith = (pythonVersion: string | undefined, at: string, words: string[]) =>
+        assert.throws(
+          () => staticTargetSchema(d, 'predict.py:Predictor', { kind: 'predict', pythonVersion }),
+          (e: unknown) =>
+            e instanceof CogtsError &&
+            e.code === 'E_SCHEMA' &&
+            e.message.startsWith(`${position(source, at)}: `) &&
+            words.every((w) => e.message.includes(w)),
+        );
+      failsWith(undefined, 'class Node', ['class Node contains itself']);
+      failsWith('3.8', 'list[int]', ["parameter 'x'", 'list[...] needs Python 3.9']);
+      failsWith('3.9.18', 'int | None', ["parameter 'y'", '`X | Y` annotations need Python 3.10']);
+      failsWith('3.12', 'class Node', ['class Node contains itself']);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   test('a missing file and a malformed ref name the ref', () => {
     const d = mkdtempSync(join(tmpdir(), 'cogts-schema-err-'));
     try {
