@@ -267,6 +267,13 @@ function fieldInfo(scope: ModuleScope, param: RawParam): FieldInfo {
   return info;
 }
 
+/** Python's private name mangling inside a class body: `__x` in class C is `_C__x`. */
+export function mangle(name: string, className: string): string {
+  const owner = className.replace(/^_+/, '');
+  if (!name.startsWith('__') || name.endsWith('__') || !owner) return name;
+  return `_${owner}${name}`;
+}
+
 /** The parameters the runtime reports: bound self/cls dropped, then any named "self". */
 export function inputParams(scope: ModuleScope, entry: EntryFunction, pythonMinor?: number): InputParam[] {
   let params = rawParams(scope, entry.def);
@@ -278,6 +285,7 @@ export function inputParams(scope: ModuleScope, entry: EntryFunction, pythonMino
   }
   return params
     .filter((p) => p.name !== 'self' && !p.variadic)
+    .map((p) => ({ ...p, name: entry.owner ? mangle(p.name, entry.owner) : p.name }))
     .map((p) => {
       const ctx: AnnotationContext = { scope, where: `parameter '${p.name}'`, pythonMinor };
       const spec = specOf(ctx, p.annotation);

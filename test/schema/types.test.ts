@@ -410,6 +410,23 @@ const cases: Case[] = [
     required: ['x'],
   },
   {
+    name: 'private_name_mangled',
+    source:
+      'class Case_private_name_mangled(BasePredictor):\n    def predict(self, __x: int = 1, x: int = 2) -> int:\n        pass\n',
+    x: { title: 'X', type: 'integer', default: 2, 'x-order': 1 },
+  },
+  {
+    name: 'no_base_class',
+    source: 'class Case_no_base_class:\n    def predict(self, x: int) -> int:\n        pass\n',
+    x: X({ type: 'integer' }),
+  },
+  {
+    name: 'run_on_base_predictor',
+    source:
+      'class Case_run_on_base_predictor(BasePredictor):\n    def predict(self, a: int) -> int:\n        pass\n    def run(self, x: str) -> str:\n        pass\n',
+    x: X({ type: 'string' }),
+  },
+  {
     name: 'keyword_only',
     source:
       'class Case_keyword_only(BasePredictor):\n    def predict(self, *, x: int = 1) -> int:\n        pass\n',
