@@ -1,7 +1,7 @@
 import { writeDockerArchive } from '../oci/archive.js';
 import type { Image } from '../oci/image.js';
 import { writeOciLayout } from '../oci/layout.js';
-import { type PushResult, pushImage } from '../oci/push.js';
+import { type PushEvent, type PushResult, pushImage } from '../oci/push.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import type { Target } from '../plan/types.js';
 import type { Registries } from '../registry/client.js';
@@ -20,12 +20,13 @@ export async function deliver(
   target: Target,
   registries: Registries,
   log: (line: string) => void,
+  onBlob?: (e: PushEvent) => void,
 ): Promise<Delivered> {
   const out: Delivered = {};
   if (target.push) {
     const ref = parseReference(target.push);
     log(`pushing ${formatReference(ref)}`);
-    const result = await pushImage(registries, image, ref);
+    const result = await pushImage(registries, image, ref, onBlob ? { onBlob } : {});
     let bytesUploaded = 0;
     let bytesSkipped = 0;
     for (const b of result.blobs) {

@@ -1,35 +1,27 @@
 import { join } from 'node:path';
-import { formatReport, installApt, planApt } from '../apt/index.js';
+import { FileHashes } from '../cache/file-hash.js';
+import type { RemoteCache } from '../cache/remote.js';
+import { loadRootfsSnapshot, saveRootfsSnapshot } from '../cache/rootfs-snapshot.js';
+import { LayerCache } from '../cache/store.js';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/types.js';
 import { CogtsError } from '../errors.js';
-import { buildLayer } from '../layer/build.js';
-import type { LayerEntry } from '../layer/entry.js';
 import { type Addition, appendLayers, type ConfigPatch, createdFromEnv, type Image } from '../oci/image.js';
 import { parseReference } from '../oci/reference.js';
 import { type RemoteImage, remoteImage } from '../oci/remote.js';
-import type { Layer } from '../oci/types.js';
-import { requirementsFromConfig } from '../pip/config-inputs.js';
-import { installWheels, LOCK_FILE_NAME, readLock, resolvePython } from '../pip/index.js';
-import type { BuildPlan, LayerSpec, PythonLayerSpec } from '../plan/types.js';
+import type { BuildPlan } from '../plan/types.js';
+import { type Progress, silentProgress } from '../progress/events.js';
 import { Registries } from '../registry/client.js';
-import { defaultKeep, detectLibc, type Rootfs, rootfsFromLayers } from '../rootfs/index.js';
-import { codeEntries } from '../sources/code.js';
-import {
-  aptPythonProvider,
-  baseProvider,
-  choosePythonProvider,
-  type PythonProviderKind,
-  type PythonRuntime,
-  standaloneProvider,
-} from '../sources/python/index.js';
-import { fetchNodeBinary, runtimeEntries } from '../sources/runtime.js';
-import { wheelLayout } from './python-layout.js';
+import { defaultKeep, type Rootfs, rootfsFromLayers } from '../rootfs/index.js';
+import type { PythonProviderKind, PythonRuntime } from '../sources/python/index.js';
+import { type BuildContext, layerContents } from './contents.js';
+import { type Produced, produceLayer } from './produce.js';
 import { openApiLabel } from './schema-label.js';
 
 export interface ExecuteOptions {
-  /** Lines for the user (progress, reports of what was not done). */
+  /** Lines for the user (reports of what was done or not done). */
   log: (line: string) => void;
+  /** Layer and phase events (default: none). */
+  progress?: Progress;
   /** Force a Python provider instead of the automatic choice. */
   pythonProvider?: PythonProviderKind;
   /** npm registry the Node runtime is fetched from (default: the public one). */
@@ -37,40 +29,30 @@ export interface ExecuteOptions {
   /** python-build-standalone mirror (`<mirror>/<release>/<file>`). */
   pythonMirror?: string;
   registries?: Registries;
+  /** `--cache-from`: layers other builds recorded in a registry. */
+  remoteCache?: RemoteCache;
 }
 
-export interface BuiltLayer {
-  id: string;
-  kind: LayerSpec['kind'];
-  description: string;
-  layer: Layer;
-}
+/** A layer that is in the image, and how it got there (built, cached, from the registry cache). */
+export type BuiltLayer = Produced & { layer: NonNullable<Produced['layer']> };
 
 export interface BuildResult {
   image: Image;
   base: RemoteImage;
   layers: BuiltLayer[];
+  /** Layers the sources had nothing for. */
+  empty: Produced[];
   python: PythonRuntime;
   schema: Record<string, unknown>;
 }
 
-/** Everything a layer producer may need, computed once per build. */
-interface BuildContext {
-  plan: BuildPlan;
-  config: Config;
-  opts: ExecuteOptions;
-  cacheDir: string;
-  base: RemoteImage;
-  baseFs: () => Promise<Rootfs>;
-  python?: PythonRuntime;
-}
-
 /**
- * Executes a BuildPlan: pulls the base shallowly, produces each planned layer from its source,
- * writes them as deterministic blobs and assembles the image. Nothing is pushed here (see
- * `deliver`), so a failure in any layer leaves no trace in a registry.
+ * Executes a BuildPlan: pulls the base shallowly, produces each planned layer from its source
+ * (or the layer cache, keyed by the source's inputs), and assembles the image. Nothing is pushed
+ * here (see `deliver`), so a failure in any layer leaves no trace in a registry.
  */
 export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promise<BuildResult> {
+  const progress = opts.progress ?? silentProgress;
   const config = await loadConfig(plan.configFile);
   const registries = opts.registries ?? registriesFor(plan);
   // The schema is checked before anything is downloaded: an unsupported predictor signature is the
@@ -79,41 +61,64 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
   const platform = `${plan.platform.os}/${plan.platform.architecture}${plan.platform.variant ? `/${plan.platform.variant}` : ''}`;
   opts.log(`base ${plan.base.ref} (${plan.base.why})`);
   const base = await remoteImage(registries, parseReference(plan.base.ref), { platform });
+  const cacheDir = plan.cache.dir;
+  const local = plan.cache.enabled ? new LayerCache(cacheDir) : undefined;
   let fs: Promise<Rootfs> | undefined;
   const ctx: BuildContext = {
     plan,
     config,
-    opts,
-    cacheDir: plan.cache.dir,
+    log: opts.log,
+    ...(opts.pythonProvider ? { pythonProvider: opts.pythonProvider } : {}),
+    ...(opts.npmRegistry ? { npmRegistry: opts.npmRegistry } : {}),
+    ...(opts.pythonMirror ? { pythonMirror: opts.pythonMirror } : {}),
+    cacheDir,
     base,
+    fileHashes: await FileHashes.open(local ? cacheDir : undefined, plan.projectDir),
     baseFs: () => {
-      // Reading the base's files means streaming its layers once; only done when a layer needs it.
-      fs ??= rootfsFromLayers(
-        base.layers.map((l) => ({ id: l.digest, open: () => l.open() })),
-        { keep: defaultKeep },
-      );
+      fs ??= baseView(base, local ? cacheDir : undefined);
       return fs;
     },
   };
 
-  const built: BuiltLayer[] = [];
+  const produced: Produced[] = [];
   for (const spec of plan.layers) {
-    for (const { id, description, entries } of await layerContents(spec, ctx)) {
-      if (entries.length === 0) {
-        opts.log(`layer ${id}: nothing to add`);
-        continue;
-      }
-      const layer = await buildLayer(entries, { blobDir: join(ctx.cacheDir, 'blobs') });
-      opts.log(`layer ${id}: ${layer.digest} (${formatBytes(layer.size)})`);
-      built.push({ id, kind: spec.kind, description, layer });
+    for (const content of await layerContents(spec, ctx)) {
+      produced.push(
+        await produceLayer(content, {
+          ...(local ? { local } : {}),
+          ...(opts.remoteCache ? { remote: opts.remoteCache } : {}),
+          blobDir: join(cacheDir, 'blobs'),
+          progress,
+        }),
+      );
     }
   }
+  await ctx.fileHashes.save().catch(() => {});
   const python = ctx.python;
   if (!python) throw new CogtsError('E_PLAN', 'the build plan has no python layer');
 
+  const built = produced.filter((p): p is BuiltLayer => p.layer !== undefined);
   const additions: Addition[] = built.map((b) => ({ layer: b.layer, createdBy: `cogts: ${b.description}` }));
   const image = appendLayers(base, additions, imagePatch(plan, base, python, schema));
-  return { image, base, layers: built, python, schema };
+  return { image, base, layers: built, empty: produced.filter((p) => !p.layer), python, schema };
+}
+
+/**
+ * The base's files as the sources read them. Reading them means streaming every base layer once;
+ * with a cache, what was learnt is saved under the base's manifest digest and read back next time.
+ */
+async function baseView(base: RemoteImage, cacheDir: string | undefined): Promise<Rootfs> {
+  if (cacheDir) {
+    const snap = await loadRootfsSnapshot(cacheDir, base.digest);
+    if (snap) return snap;
+  }
+  const view = await rootfsFromLayers(
+    base.layers.map((l) => ({ id: l.digest, open: () => l.open() })),
+    { keep: defaultKeep },
+  );
+  // A snapshot that cannot be written only costs the next build a re-read.
+  if (cacheDir) await saveRootfsSnapshot(cacheDir, base.digest, view).catch(() => {});
+  return view;
 }
 
 export function registriesFor(plan: BuildPlan): Registries {
@@ -121,126 +126,6 @@ export function registriesFor(plan: BuildPlan): Registries {
     mirrors: Object.fromEntries(plan.network.registryMirrors.map((m) => [m.host, m.url])),
     insecureRegistries: plan.network.insecureRegistries,
   });
-}
-
-interface LayerContent {
-  id: string;
-  description: string;
-  entries: LayerEntry[];
-}
-
-async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise<LayerContent[]> {
-  const one = (entries: LayerEntry[]) => [{ id: spec.id, description: spec.description, entries }];
-  switch (spec.kind) {
-    case 'apt': {
-      const view = await ctx.baseFs();
-      const cacheDir = join(ctx.cacheDir, 'apt');
-      const resolution = await planApt({
-        base: view,
-        packages: spec.packages,
-        mirrors: ctx.plan.network.aptMirrors,
-        cacheDir,
-      });
-      const { entries, report } = await installApt(resolution, view, { cacheDir });
-      for (const line of formatReport(report)) ctx.opts.log(`apt: ${line}`);
-      return one(entries);
-    }
-    case 'python': {
-      ctx.python = await pythonRuntime(spec, ctx);
-      return one(ctx.python.entries);
-    }
-    case 'run':
-      throw new CogtsError(
-        'E_BUILD_RUN',
-        `${ctx.plan.configFile}: build.${spec.phase} has ${spec.commands.length} command(s), and a daemonless build has no process inside the image to run them in`,
-        {
-          hint: 'express them as build.system_packages / python_packages, or put their results in the project folder (it is copied to /src)',
-        },
-      );
-    case 'pip':
-      return pipLayers(spec.id, ctx);
-    case 'runtime': {
-      const nodeBinary = await fetchNodeBinary({
-        platform: `${ctx.plan.platform.os}/${ctx.plan.platform.architecture}`,
-        cacheDir: ctx.cacheDir,
-        ...(ctx.opts.npmRegistry ? { npmRegistry: ctx.opts.npmRegistry } : {}),
-      });
-      return one(await runtimeEntries({ nodeBinary }));
-    }
-    case 'code':
-      return one(await codeEntries(spec.sourceDir, { dest: spec.target }));
-  }
-}
-
-async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<PythonRuntime> {
-  const view = await ctx.baseFs();
-  const override = ctx.opts.pythonProvider ?? (spec.provider === 'auto' ? undefined : spec.provider);
-  const choice = choosePythonProvider(view, spec.version, override);
-  ctx.opts.log(`python ${spec.version}: ${choice.kind} (${choice.reason})`);
-  switch (choice.kind) {
-    case 'base':
-      return baseProvider(view, spec.version);
-    case 'standalone':
-      return standaloneProvider({
-        requested: spec.version,
-        platform: `${ctx.plan.platform.os}/${ctx.plan.platform.architecture}`,
-        cacheDir: join(ctx.cacheDir, 'python'),
-        ...(ctx.opts.pythonMirror ? { mirror: ctx.opts.pythonMirror } : {}),
-      });
-    case 'apt': {
-      const { runtime, report } = await aptPythonProvider({
-        base: view,
-        requested: spec.version,
-        cacheDir: join(ctx.cacheDir, 'apt'),
-        mirrors: ctx.plan.network.aptMirrors,
-      });
-      for (const line of formatReport(report)) ctx.opts.log(`apt: ${line}`);
-      return runtime;
-    }
-  }
-}
-
-/**
- * All pip layers come from one resolution. Packages of 100 MB or more unpacked (torch, each
- * nvidia-* library) get a layer each, so every model on the same torch/CUDA shares those blobs.
- */
-async function pipLayers(id: string, ctx: BuildContext): Promise<LayerContent[]> {
-  const python = ctx.python;
-  if (!python) throw new CogtsError('E_PLAN', 'the build plan puts pip packages before the Python layer');
-  const view = await ctx.baseFs();
-  const libc = detectLibc(view);
-  const p = ctx.plan.python;
-  const cacheDir = join(ctx.cacheDir, 'pip');
-  // cogts.lock beside cog.yaml: its versions are preferred, and with --locked used as they are.
-  const lockPath = join(ctx.plan.projectDir, LOCK_FILE_NAME);
-  const lock = await readLock(lockPath);
-  const resolution = await resolvePython({
-    ...(lock ? { lock } : {}),
-    locked: ctx.plan.network.locked,
-    lockPath,
-    requirements: requirementsFromConfig(ctx.config),
-    indexes: {
-      ...(p.indexUrl ? { indexUrl: p.indexUrl } : {}),
-      extraIndexUrls: p.extraIndexUrls,
-      findLinks: p.findLinks,
-    },
-    target: {
-      pythonVersion: python.minor,
-      platform: `${ctx.plan.platform.os}/${ctx.plan.platform.architecture}`,
-      ...(libc?.kind === 'glibc' && libc.version ? { glibc: libc.version } : {}),
-      ...(libc?.kind === 'musl' && libc.version ? { musl: libc.version } : {}),
-    },
-    cacheDir,
-  });
-  ctx.opts.log(
-    `pip: ${resolution.packages.length} packages (${resolution.packages.map((x) => `${x.name}==${x.version}`).join(' ')})`,
-  );
-  const groups = await installWheels(resolution, { ...wheelLayout(python), cacheDir });
-  return groups.map((g) => ({
-    id: g.name === 'python-packages' ? id : `${id}:${g.name.replace(/^python-/, '')}`,
-    description: `pip: ${g.packages.map((x) => `${x.name}==${x.version}`).join(' ')}`,
-    entries: g.entries,
-  }));
 }
 
 function imagePatch(
@@ -278,14 +163,4 @@ function imagePatch(
   };
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
+export { formatBytes } from '../progress/render.js';

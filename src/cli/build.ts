@@ -27,6 +27,8 @@ export interface BuildArgs extends GlobalOptions {
   pythonProvider: 'auto' | 'base' | 'standalone' | 'apt';
   pythonMirror?: string;
   npmRegistry?: string;
+  cacheFrom?: string;
+  cacheTo?: string;
 }
 
 /** The build flags plus COGTS_REGISTRY_MIRRORS / COGTS_CACHE_DIR, parsed and checked. */
@@ -61,6 +63,14 @@ function builder(y: Argv) {
     })
     .option('cache-dir', { type: 'string', describe: 'Layer cache folder (env COGTS_CACHE_DIR)' })
     .option('cache', { type: 'boolean', default: true, describe: 'Use the layer cache (--no-cache to skip)' })
+    .option('cache-from', {
+      type: 'string',
+      describe: 'Registry cache to take layers from (REF, e.g. REGISTRY/REPO:buildcache)',
+    })
+    .option('cache-to', {
+      type: 'string',
+      describe: "Record this build's layers in a registry cache at REF (an OCI artifact)",
+    })
     .option('index-url', { type: 'string', describe: 'Python package index (default: PyPI)' })
     .option('extra-index-url', {
       type: 'string',

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CogtsError, NotImplementedError } from '../errors.js';
 import { buildCommand } from './build.js';
+import { cacheCommand } from './cache.js';
 import { cogtsVersion, globalOptions } from './common.js';
 import { initCommand } from './init.js';
 import { inspectCommand } from './inspect.js';
@@ -25,6 +26,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(inspectCommand)
     .command(lockCommand)
     .command(loginCommand)
+    .command(cacheCommand)
     .demandCommand(1, 'Name a command: cogts <command> --help')
     .example('$0 init && $0 build --dry-run', 'Start a model and see what building it would do')
     .epilog(

@@ -1,0 +1,292 @@
+import { readdir } from 'node:fs/promises';
+import { join, posix, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatReport, installApt, planApt } from '../apt/index.js';
+import { type FileHashes, mapConcurrent } from '../cache/file-hash.js';
+import { sha256Hex } from '../cache/keys.js';
+import type { Config } from '../config/types.js';
+import { CogtsError } from '../errors.js';
+import type { LayerEntry } from '../layer/entry.js';
+import type { RemoteImage } from '../oci/remote.js';
+import { requirementsFromConfig } from '../pip/config-inputs.js';
+import { installWheels, LOCK_FILE_NAME, readLock, resolvePython } from '../pip/index.js';
+import type { BuildPlan, CodeLayerSpec, LayerSpec, PythonLayerSpec } from '../plan/types.js';
+import { detectLibc, type Rootfs } from '../rootfs/index.js';
+import { codeEntries } from '../sources/code.js';
+import {
+  aptPythonProvider,
+  baseProvider,
+  choosePythonProvider,
+  type PythonProviderKind,
+  type PythonRuntime,
+  standaloneProvider,
+} from '../sources/python/index.js';
+import {
+  cogPackageDir,
+  fetchNodeBinary,
+  nodePin,
+  runtimeEntries,
+  serverBundlePath,
+} from '../sources/runtime.js';
+import { wheelLayout } from './python-layout.js';
+
+/** Everything a layer producer may need, computed once per build. */
+export interface BuildContext {
+  plan: BuildPlan;
+  config: Config;
+  log: (line: string) => void;
+  pythonProvider?: PythonProviderKind;
+  npmRegistry?: string;
+  pythonMirror?: string;
+  /** Download caches of the sources (apt, pip, node, python) live under it. */
+  cacheDir: string;
+  base: RemoteImage;
+  baseFs: () => Promise<Rootfs>;
+  fileHashes: FileHashes;
+  python?: PythonRuntime;
+}
+
+/**
+ * One layer to make. `inputs` is everything its bytes depend on besides how they are written
+ * (the cache key's material), computed without producing the entries where that is possible, so a
+ * cache hit skips the work `entries` would do (installing .debs, fetching Node).
+ */
+export interface LayerContent {
+  id: string;
+  kind: LayerSpec['kind'];
+  description: string;
+  inputs: unknown;
+  entries: () => Promise<LayerEntry[]>;
+}
+
+/** Files this large go into a layer of their own under the code layer: editing code must not re-push weights. */
+export const LARGE_FILE_BYTES = 32 << 20;
+
+export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise<LayerContent[]> {
+  const one = (inputs: unknown, entries: () => Promise<LayerEntry[]>): LayerContent[] => [
+    { id: spec.id, kind: spec.kind, description: spec.description, inputs, entries },
+  ];
+  switch (spec.kind) {
+    case 'apt': {
+      const view = await ctx.baseFs();
+      const cacheDir = join(ctx.cacheDir, 'apt');
+      const resolution = await planApt({
+        base: view,
+        packages: spec.packages,
+        mirrors: ctx.plan.network.aptMirrors,
+        cacheDir,
+      });
+      const status = view.readFile('/var/lib/dpkg/status');
+      return one(
+        {
+          base: ctx.base.digest,
+          dpkgStatus: status ? sha256Hex(status) : null,
+          arch: resolution.arch,
+          debs: resolution.packages.map((p) => [p.name, p.version, p.arch, p.sha256]),
+        },
+        async () => {
+          const { entries, report } = await installApt(resolution, view, { cacheDir });
+          for (const line of formatReport(report)) ctx.log(`apt: ${line}`);
+          return entries;
+        },
+      );
+    }
+    case 'python': {
+      const python = await pythonRuntime(spec, ctx);
+      ctx.python = python;
+      // A base or apt Python's extra entries are links into the base's tree: the base is an input.
+      return one(
+        { lock: python.lock, base: python.kind === 'standalone' ? null : ctx.base.digest },
+        async () => python.entries,
+      );
+    }
+    case 'run':
+      throw new CogtsError(
+        'E_BUILD_RUN',
+        `${ctx.plan.configFile}: build.${spec.phase} has ${spec.commands.length} command(s), and a daemonless build has no process inside the image to run them in`,
+        {
+          hint: 'express them as build.system_packages / python_packages, or put their results in the project folder (it is copied to /src)',
+        },
+      );
+    case 'pip':
+      return pipLayers(spec.id, ctx);
+    case 'runtime':
+      return one(await runtimeInputs(ctx), async () => {
+        const nodeBinary = await fetchNodeBinary({
+          platform: platformOf(ctx.plan),
+          cacheDir: ctx.cacheDir,
+          ...(ctx.npmRegistry ? { npmRegistry: ctx.npmRegistry } : {}),
+        });
+        return runtimeEntries({ nodeBinary });
+      });
+    case 'code':
+      return codeLayers(spec, ctx);
+  }
+}
+
+function platformOf(plan: BuildPlan): string {
+  return `${plan.platform.os}/${plan.platform.architecture}`;
+}
+
+async function pyFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.name === '__pycache__') continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await pyFiles(p)));
+    else if (e.isFile() && e.name.endsWith('.py')) out.push(p);
+  }
+  return out.sort();
+}
+
+/** The runtime layer's key material, known without downloading Node: the pin's integrity stands for it. */
+async function runtimeInputs(ctx: BuildContext): Promise<unknown> {
+  const pin = nodePin(platformOf(ctx.plan));
+  const hash = (p: string) =>
+    ctx.fileHashes.hash(p).catch((e: NodeJS.ErrnoException) => {
+      throw new CogtsError('E_RUNTIME_MISSING', `cogts runtime file missing: ${p} (${e.code})`, {
+        hint: 'run `npm run build` in the cogts checkout (it bundles the server with esbuild)',
+      });
+    });
+  const cogDir = cogPackageDir();
+  // The Node binary is stripped by cogts' own code on the way in: that code is an input too.
+  const stripper = fileURLToPath(new URL('../sources/elf-strip.js', import.meta.url));
+  return {
+    cogts: ctx.plan.cogtsVersion,
+    platform: platformOf(ctx.plan),
+    node: { version: pin.version, package: pin.package, integrity: pin.integrity },
+    strip: await hash(stripper).catch(() => null),
+    server: await hash(serverBundlePath()),
+    cog: await mapConcurrent(await pyFiles(cogDir), 8, async (f) => [relative(cogDir, f), await hash(f)]),
+  };
+}
+
+/**
+ * The project as one or two layers: files of LARGE_FILE_BYTES or more (weights) below, the rest
+ * above, so a one-line code change rebuilds and uploads only the small one. Keys are the sorted
+ * (path, type, mode, size, sha256) lists; hashes come from the stat cache when files are unchanged.
+ */
+async function codeLayers(spec: CodeLayerSpec, ctx: BuildContext): Promise<LayerContent[]> {
+  const entries = await codeEntries(spec.sourceDir, { dest: spec.target });
+  const hostPath = (p: string) => join(spec.sourceDir, posix.relative(spec.target, p));
+  const big = new Set(
+    entries.filter((e) => e.type === 'file' && e.size >= LARGE_FILE_BYTES).map((e) => e.path),
+  );
+  const isBig = (e: LayerEntry) => big.has(e.path) || (e.type === 'hardlink' && big.has(e.target));
+  const describe = async (list: LayerEntry[]) =>
+    mapConcurrent(list, 4, async (e) => {
+      switch (e.type) {
+        case 'file':
+          return [
+            e.path,
+            'f',
+            e.mode ?? (e.executable ? 0o755 : 0o644),
+            e.size,
+            await ctx.fileHashes.hash(hostPath(e.path)),
+          ];
+        case 'dir':
+          return [e.path, 'd', e.mode ?? 0o755];
+        case 'symlink':
+          return [e.path, 'l', e.target];
+        case 'hardlink':
+          return [e.path, 'h', e.target];
+      }
+    });
+  const small = entries.filter((e) => !isBig(e));
+  const out: LayerContent[] = [];
+  if (big.size > 0) {
+    const weights = entries.filter(isBig);
+    out.push({
+      id: `${spec.id}:large-files`,
+      kind: 'code',
+      description: `model files of ${LARGE_FILE_BYTES >> 20} MiB or more in ${spec.target}`,
+      inputs: { dest: spec.target, entries: await describe(weights) },
+      entries: async () => weights,
+    });
+  }
+  out.push({
+    id: spec.id,
+    kind: 'code',
+    // Not the plan's description: it names the build machine's folder, and the history text is
+    // part of the image config, so the same project built from two checkouts would differ.
+    description: `model code in ${spec.target}`,
+    inputs: { dest: spec.target, entries: await describe(small) },
+    entries: async () => small,
+  });
+  return out;
+}
+
+async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<PythonRuntime> {
+  const view = await ctx.baseFs();
+  const override = ctx.pythonProvider ?? (spec.provider === 'auto' ? undefined : spec.provider);
+  const choice = choosePythonProvider(view, spec.version, override);
+  ctx.log(`python ${spec.version}: ${choice.kind} (${choice.reason})`);
+  switch (choice.kind) {
+    case 'base':
+      return baseProvider(view, spec.version);
+    case 'standalone':
+      return standaloneProvider({
+        requested: spec.version,
+        platform: platformOf(ctx.plan),
+        cacheDir: join(ctx.cacheDir, 'python'),
+        ...(ctx.pythonMirror ? { mirror: ctx.pythonMirror } : {}),
+      });
+    case 'apt': {
+      const { runtime, report } = await aptPythonProvider({
+        base: view,
+        requested: spec.version,
+        cacheDir: join(ctx.cacheDir, 'apt'),
+        mirrors: ctx.plan.network.aptMirrors,
+      });
+      for (const line of formatReport(report)) ctx.log(`apt: ${line}`);
+      return runtime;
+    }
+  }
+}
+
+/**
+ * All pip layers come from one resolution. Packages of 100 MB or more unpacked (torch, each
+ * nvidia-* library) get a layer each, so every model on the same torch/CUDA shares those blobs.
+ */
+async function pipLayers(id: string, ctx: BuildContext): Promise<LayerContent[]> {
+  const python = ctx.python;
+  if (!python) throw new CogtsError('E_PLAN', 'the build plan puts pip packages before the Python layer');
+  const view = await ctx.baseFs();
+  const libc = detectLibc(view);
+  const p = ctx.plan.python;
+  const cacheDir = join(ctx.cacheDir, 'pip');
+  // cogts.lock beside cog.yaml: its versions are preferred, and with --locked used as they are.
+  const lockPath = join(ctx.plan.projectDir, LOCK_FILE_NAME);
+  const lock = await readLock(lockPath);
+  const resolution = await resolvePython({
+    ...(lock ? { lock } : {}),
+    locked: ctx.plan.network.locked,
+    lockPath,
+    requirements: requirementsFromConfig(ctx.config),
+    indexes: {
+      ...(p.indexUrl ? { indexUrl: p.indexUrl } : {}),
+      extraIndexUrls: p.extraIndexUrls,
+      findLinks: p.findLinks,
+    },
+    target: {
+      pythonVersion: python.minor,
+      platform: platformOf(ctx.plan),
+      ...(libc?.kind === 'glibc' && libc.version ? { glibc: libc.version } : {}),
+      ...(libc?.kind === 'musl' && libc.version ? { musl: libc.version } : {}),
+    },
+    cacheDir,
+  });
+  ctx.log(
+    `pip: ${resolution.packages.length} packages (${resolution.packages.map((x) => `${x.name}==${x.version}`).join(' ')})`,
+  );
+  const layout = wheelLayout(python);
+  const groups = await installWheels(resolution, { ...layout, cacheDir });
+  return groups.map((g) => ({
+    id: g.name === 'python-packages' ? id : `${id}:${g.name.replace(/^python-/, '')}`,
+    kind: 'pip' as const,
+    description: `pip: ${g.packages.map((x) => `${x.name}==${x.version}`).join(' ')}`,
+    // Scripts' shebangs name the interpreter; the layout says where files land.
+    inputs: { contentKey: g.contentKey, layout },
+    entries: async () => g.entries,
+  }));
+}

@@ -1,0 +1,139 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { layerKey, type WriteSettings, writerFingerprint } from '../cache/keys.js';
+import type { RemoteCache } from '../cache/remote.js';
+import { type LayerCache, type LayerRecord, layerFromRecord } from '../cache/store.js';
+import { buildLayer } from '../layer/build.js';
+import type { LayerEntry } from '../layer/entry.js';
+import { DEFAULT_GZIP, gzipKey } from '../layer/gzip.js';
+import { sourceDateEpoch } from '../layer/tar-stream.js';
+import { MediaType } from '../oci/media-types.js';
+import type { Layer } from '../oci/types.js';
+import type { LayerOutcome, Progress } from '../progress/events.js';
+import type { LayerContent } from './contents.js';
+
+export interface ProduceEnv {
+  /** Local cache; absent with --no-cache. */
+  local?: LayerCache;
+  remote?: RemoteCache;
+  /** Where blobs go when there is no local cache. */
+  blobDir: string;
+  progress: Progress;
+}
+
+export interface Produced {
+  id: string;
+  kind: string;
+  description: string;
+  outcome: LayerOutcome;
+  /** Absent for an empty layer. */
+  layer?: Layer;
+  key?: string;
+  /** What the registry cache would record for this layer. */
+  record?: LayerRecord;
+  ms: number;
+}
+
+/** How cogts writes layers today: part of every key. */
+export function writeSettings(): WriteSettings {
+  return {
+    compression: gzipKey(DEFAULT_GZIP),
+    mtime: sourceDateEpoch(),
+    mediaType: MediaType.ociLayerGzip,
+    writer: writerFingerprint(),
+  };
+}
+
+class Counter extends Transform {
+  constructor(private readonly add: (n: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.add(chunk.length);
+    cb(null, chunk);
+  }
+}
+
+/** The same entries, with file reads counted (the tar writer's progress, without touching it). */
+function counted(entries: LayerEntry[], onBytes: (total: number) => void): LayerEntry[] {
+  let total = 0;
+  return entries.map((e) =>
+    e.type !== 'file'
+      ? e
+      : {
+          ...e,
+          open: async () => {
+            const s = await e.open();
+            return s.pipe(
+              new Counter((n) => {
+                total += n;
+                onBytes(total);
+              }),
+            );
+          },
+        },
+  );
+}
+
+/**
+ * One layer: from the local cache (no tar, no compression), else from the registry cache (a remote
+ * blob a push can mount), else built and recorded. A layer without inputs (none known) is always built.
+ */
+export async function produceLayer(content: LayerContent, env: ProduceEnv): Promise<Produced> {
+  const t0 = Date.now();
+  const base = { id: content.id, kind: content.kind, description: content.description };
+  env.progress.emit({ type: 'layer', id: content.id, kind: content.kind, status: 'start' });
+  const done = (p: Omit<Produced, 'ms' | 'id' | 'kind' | 'description'>): Produced => {
+    const out = { ...base, ...p, ms: Date.now() - t0 };
+    env.progress.emit({
+      type: 'layer',
+      id: out.id,
+      kind: out.kind,
+      status: out.outcome,
+      ...(out.layer ? { digest: out.layer.digest, size: out.layer.size } : {}),
+      ms: out.ms,
+    });
+    return out;
+  };
+  const key =
+    (env.local || env.remote) && content.inputs !== undefined
+      ? layerKey(content.kind, content.inputs, writeSettings())
+      : undefined;
+  if (key && env.local) {
+    const rec = await env.local.lookup(key);
+    if (rec?.empty) return done({ outcome: 'empty', key });
+    if (rec) return done({ outcome: 'cached', key, layer: layerFromRecord(env.local, rec), record: rec });
+  }
+  if (key && env.remote) {
+    const layer = await env.remote.lookup(key);
+    const rec = env.remote.record(key);
+    if (layer && rec) return done({ outcome: 'remote', key, layer, record: rec });
+  }
+  const entries = await content.entries();
+  if (entries.length === 0) {
+    if (key && env.local) await env.local.store({ key, kind: content.kind, id: content.id, empty: true });
+    return done({ outcome: 'empty', ...(key ? { key } : {}) });
+  }
+  const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
+  let lastEmit = 0;
+  const layer = await buildLayer(
+    counted(entries, (bytes) => {
+      const now = Date.now();
+      if (now - lastEmit < 200 && bytes < total) return;
+      lastEmit = now;
+      env.progress.emit({ type: 'bytes', id: content.id, stage: 'build', bytes, total });
+    }),
+    { blobDir: env.local?.blobDir ?? env.blobDir },
+  );
+  if (!key) return done({ outcome: 'built', layer });
+  const record: LayerRecord = {
+    key,
+    kind: content.kind,
+    id: content.id,
+    diffId: layer.diffId,
+    digest: layer.digest,
+    size: layer.size,
+    mediaType: layer.mediaType,
+  };
+  if (env.local) await env.local.store(record);
+  return done({ outcome: 'built', key, layer, record });
+}
