@@ -143,7 +143,10 @@ export function callArguments(scope: ModuleScope, argList: SyntaxNode): CallArgu
       );
     }
     if (p.name === 'VariableName' && parts[i + 1]?.name === 'AssignOp' && parts[i + 2]) {
-      out.keywords.set(textOf(scope.src, p), parts[i + 2]!);
+      const key = textOf(scope.src, p);
+      if (out.keywords.has(key))
+        schemaError(scope.src, p, `Python syntax error: keyword argument '${key}' repeated`);
+      out.keywords.set(key, parts[i + 2]!);
       i += 2;
     } else {
       if (out.keywords.size) schemaError(scope.src, p, 'positional argument after a keyword argument');
@@ -165,8 +168,14 @@ function rawParams(scope: ModuleScope, def: SyntaxNode): RawParam[] {
   const list = def.getChild('ParamList');
   const parts = list ? childrenOf(list) : [];
   const out: RawParam[] = [];
+  // Python refuses these at import; lezer's grammar lets them through.
+  let keywordOnly = false;
+  let sawDefault: RawParam | undefined;
+  const syntax = (at: SyntaxNode, why: string): never =>
+    schemaError(scope.src, at, `Python syntax error: ${why}`);
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
+    if (p.name === '*') keywordOnly = true;
     if ((p.name === '*' || p.name === '**') && parts[i + 1]?.name === 'VariableName') {
       // *args/**kwargs are not inputs: the runtime skips them (SCHEMA.md "Which function").
       out.push({ name: textOf(scope.src, parts[i + 1]!), nameNode: parts[i + 1]!, variadic: true });
@@ -184,6 +193,11 @@ function rawParams(scope: ModuleScope, def: SyntaxNode): RawParam[] {
     if (parts[j]?.name === 'AssignOp' && parts[j + 1]) {
       param.default = parts[j + 1];
       j += 2;
+    }
+    if (out.some((o) => o.name === param.name)) syntax(p, `duplicate parameter '${param.name}'`);
+    if (param.default) sawDefault = param;
+    else if (sawDefault && !keywordOnly) {
+      syntax(p, `parameter '${param.name}' without a default follows '${sawDefault.name}' which has one`);
     }
     out.push(param);
     i = j - 1;

@@ -94,6 +94,18 @@ const cases: ErrorCase[] = [
     says: ['syntax error'],
   },
   {
+    name: 'a parameter without a default after one with a default',
+    source: predictor('x: int = 1, y: int) -> int'),
+    at: 'y: int)',
+    says: ['syntax error', "parameter 'y' without a default follows 'x'"],
+  },
+  {
+    name: 'a keyword repeated in Input()',
+    source: predictor('x: int = Input(ge=1, ge=2)) -> int'),
+    at: 'ge=2',
+    says: ['syntax error', "keyword argument 'ge' repeated"],
+  },
+  {
     name: 'an f-string default with a field',
     source: predictor('x: str = f"v{1}") -> str'),
     at: 'f"v{1}"',
