@@ -22,7 +22,7 @@ const HINT =
 
 export function parseSource(displayPath: string, text: string): PySource {
   // Python reads source with universal newlines; string literals must see "\n" only.
-  const normalized = text.replace(/\r\n?/g, '\n');
+  const normalized = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const tree = parser.parse(normalized);
   const lineStarts = [0];
   for (let i = 0; i < normalized.length; i++) if (normalized[i] === '\n') lineStarts.push(i + 1);

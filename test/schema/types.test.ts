@@ -484,6 +484,31 @@ describe('static schema: each type mapping equals the runtime and the expected J
     });
   });
 
+  test('a UTF-8 BOM and CRLF line endings read like plain LF source (Python reads both)', () => {
+    const d = mkdtempSync(join(tmpdir(), 'cogts-schema-crlf-'));
+    try {
+      const lf = [
+        'from cog import BasePredictor, Input',
+        '',
+        'class P(BasePredictor):',
+        '    def predict(self, s: str = """a',
+        'b""", n: int = Input(description="x")) -> str:',
+        '        pass',
+        '',
+      ].join('\n');
+      writeFileSync(join(d, 'lf.py'), lf);
+      writeFileSync(join(d, 'crlf.py'), '\uFEFF' + lf.replace(/\n/g, '\r\n'));
+      const [rt] = runtimeTargets(d, [{ ref: 'crlf.py:P' }]);
+      const crlf = staticTargetSchema(d, 'crlf.py:P', { kind: 'predict' });
+      assert.deepStrictEqual(crlf, staticTargetSchema(d, 'lf.py:P', { kind: 'predict' }));
+      assert.ok(rt && !('error' in rt), JSON.stringify(rt));
+      assert.equal(JSON.stringify(crlf.input), JSON.stringify(rt.input));
+      assert.equal((crlf.input.properties as Record<string, { default: string }>).s!.default, 'a\nb');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   test('train targets use the TrainingInput/TrainingOutput titles and the train() method', () => {
     const d = mkdtempSync(join(tmpdir(), 'cogts-schema-train-'));
     try {
