@@ -1,26 +1,16 @@
 import { readdir } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatReport, installApt, planApt } from '../apt/index.js';
 import { type FileHashes, mapConcurrent } from '../cache/file-hash.js';
 import { sha256Hex } from '../cache/keys.js';
 import type { Config } from '../config/types.js';
 import { CogtsError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import type { RemoteImage } from '../oci/remote.js';
-import { requirementsFromConfig } from '../pip/config-inputs.js';
-import { installWheels, LOCK_FILE_NAME, readLock, resolvePython } from '../pip/index.js';
 import type { BuildPlan, CodeLayerSpec, LayerSpec, PythonLayerSpec } from '../plan/types.js';
 import { detectLibc, type Rootfs } from '../rootfs/index.js';
 import { codeEntries } from '../sources/code.js';
-import {
-  aptPythonProvider,
-  baseProvider,
-  choosePythonProvider,
-  type PythonProviderKind,
-  type PythonRuntime,
-  standaloneProvider,
-} from '../sources/python/index.js';
+import type { PythonProviderKind, PythonRuntime } from '../sources/python/index.js';
 import {
   cogPackageDir,
   fetchNodeBinary,
@@ -62,12 +52,19 @@ export interface LayerContent {
 /** Files this large go into a layer of their own under the code layer: editing code must not re-push weights. */
 export const LARGE_FILE_BYTES = 32 << 20;
 
+// The apt, pip and Python-provider modules (and what they pull in) load only when a plan needs
+// them: module loading is a large part of a warm build's wall time.
+const aptModule = () => import('../apt/index.js');
+const pipModule = () => import('../pip/index.js');
+const pythonModule = () => import('../sources/python/index.js');
+
 export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise<LayerContent[]> {
   const one = (inputs: unknown, entries: () => Promise<LayerEntry[]>): LayerContent[] => [
     { id: spec.id, kind: spec.kind, description: spec.description, inputs, entries },
   ];
   switch (spec.kind) {
     case 'apt': {
+      const { formatReport, installApt, planApt } = await aptModule();
       const view = await ctx.baseFs();
       const cacheDir = join(ctx.cacheDir, 'apt');
       const resolution = await planApt({
@@ -217,6 +214,7 @@ async function codeLayers(spec: CodeLayerSpec, ctx: BuildContext): Promise<Layer
 }
 
 async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<PythonRuntime> {
+  const { aptPythonProvider, baseProvider, choosePythonProvider, standaloneProvider } = await pythonModule();
   const view = await ctx.baseFs();
   const override = ctx.pythonProvider ?? (spec.provider === 'auto' ? undefined : spec.provider);
   const choice = choosePythonProvider(view, spec.version, override);
@@ -238,6 +236,7 @@ async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<
         cacheDir: join(ctx.cacheDir, 'apt'),
         mirrors: ctx.plan.network.aptMirrors,
       });
+      const { formatReport } = await aptModule();
       for (const line of formatReport(report)) ctx.log(`apt: ${line}`);
       return runtime;
     }
@@ -251,6 +250,8 @@ async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<
 async function pipLayers(id: string, ctx: BuildContext): Promise<LayerContent[]> {
   const python = ctx.python;
   if (!python) throw new CogtsError('E_PLAN', 'the build plan puts pip packages before the Python layer');
+  const { installWheels, LOCK_FILE_NAME, readLock, resolvePython } = await pipModule();
+  const { requirementsFromConfig } = await import('../pip/config-inputs.js');
   const view = await ctx.baseFs();
   const libc = detectLibc(view);
   const p = ctx.plan.python;

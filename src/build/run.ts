@@ -1,5 +1,4 @@
 import { parseSize, pruneCache } from '../cache/prune.js';
-import { pushRemoteCache, RemoteCache } from '../cache/remote.js';
 import type { BuildPlan } from '../plan/types.js';
 import type { BuildSummary, Phase } from '../progress/events.js';
 import { createProgress, formatBytes, summaryLines } from '../progress/render.js';
@@ -45,7 +44,9 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
     const pythonMirror = opts.pythonMirror ?? process.env.COGTS_PYTHON_MIRROR;
     const npmRegistry = opts.npmRegistry ?? process.env.COGTS_NPM_REGISTRY;
     const cacheFrom = opts.cacheFrom;
-    const remoteCache = cacheFrom ? await RemoteCache.load(registries, cacheFrom) : undefined;
+    const remote = opts.cacheFrom || opts.cacheTo ? await import('../cache/remote.js') : undefined;
+    const remoteCache =
+      cacheFrom && remote ? await remote.RemoteCache.load(registries, cacheFrom) : undefined;
     if (remoteCache) log(`cache-from ${cacheFrom}: ${remoteCache.size} layer records`);
     const result = await phase('layers', () =>
       executePlan(plan, {
@@ -77,9 +78,11 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
     );
     let cacheExport: { ref: string; digest: string; records: number } | undefined;
     const cacheTo = opts.cacheTo;
-    if (cacheTo) {
+    if (cacheTo && remote) {
       const layers = result.layers.flatMap((l) => (l.record ? [{ record: l.record, blob: l.layer }] : []));
-      const r = await phase('cache-export', () => pushRemoteCache(registries, cacheTo, layers, remoteCache));
+      const r = await phase('cache-export', () =>
+        remote.pushRemoteCache(registries, cacheTo, layers, remoteCache),
+      );
       cacheExport = { ref: cacheTo, ...r };
       log(`cache-to ${cacheTo}: ${r.records} layer records (${r.digest})`);
     }

@@ -8,8 +8,16 @@ import type { Digest } from '../oci/digest.js';
 import { type RawNode, ResolvingRootfs } from '../rootfs/resolve.js';
 import type { Rootfs, RootfsNodeType } from '../rootfs/types.js';
 
-/** [path, type, mode, size, target, content (base64), head (base64)] */
-type SnapNode = [string, RootfsNodeType, number, number, string?, string?, string?];
+/** [path, type, mode, size, target, content (base64), head (base64)]; absent fields are null in JSON. */
+type SnapNode = [
+  string,
+  RootfsNodeType,
+  number,
+  number,
+  (string | null)?,
+  (string | null)?,
+  (string | null)?,
+];
 
 interface Snapshot {
   format: 1;
@@ -78,14 +86,14 @@ class SnapshotRootfs extends ResolvingRootfs {
   constructor(snap: Snapshot) {
     super();
     for (const [path, type, mode, size, target, content, head] of snap.nodes) {
-      const buf = content !== undefined ? Buffer.from(content, 'base64') : undefined;
+      const buf = content != null ? Buffer.from(content, 'base64') : undefined;
       this.byPath.set(path, {
         type,
         mode,
         size,
-        ...(target !== undefined ? { target } : {}),
+        ...(target != null ? { target } : {}),
         ...(buf ? { content: () => buf } : {}),
-        ...(head !== undefined ? { head: Buffer.from(head, 'base64') } : {}),
+        ...(head != null ? { head: Buffer.from(head, 'base64') } : {}),
       });
       const cut = path.lastIndexOf('/');
       const parent = cut === 0 ? '/' : path.slice(0, cut);
