@@ -309,6 +309,9 @@ export class PredictionService {
       case 'setup_done':
         this.setup.completed_at = new Date().toISOString();
         this.setup.status = f.status;
+        // A shutdown during setup already stopped the service: the runner's late report must not
+        // bring it back (its exit would then look like a crash and restart it).
+        if (this.phase === 'stopped') return;
         if (f.status === 'succeeded') {
           this.phase = 'ready';
           this.opts.logger.info('setup succeeded', {});

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { startServer } from '../../src/server/server.js';
 import { distRoot } from '../helpers/paths.js';
 import { getJson, modelDir, postJson, waitFor } from './harness.js';
 
@@ -76,5 +80,36 @@ test('POST /shutdown stops the entrypoint', async () => {
     assert.equal(code, 0);
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+test('closing the server while setup() runs stops it for good: the runner is not started again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cogts-setup-close-'));
+  writeFileSync(join(dir, 'cog.yaml'), 'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n');
+  writeFileSync(
+    join(dir, 'predict.py'),
+    'import time\nfrom cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    def setup(self):\n        time.sleep(0.3)\n\n    def predict(self) -> str:\n        return "ok"\n',
+  );
+  let log = '';
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      log += chunk;
+      cb();
+    },
+  });
+  try {
+    const server = await startServer({
+      projectDir: dir,
+      predict: 'predict.py:Predictor',
+      port: 0,
+      host: '127.0.0.1',
+      logStream,
+    });
+    await server.close({ graceMs: 100 });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(log.match(/"runner started"/g)?.length ?? 0, 1, log);
+    assert.doesNotMatch(log, /restarting/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
