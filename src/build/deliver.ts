@@ -21,12 +21,17 @@ export async function deliver(
   registries: Registries,
   log: (line: string) => void,
   onBlob?: (e: PushEvent) => void,
+  /** Blobs this build uploaded while building them: the push finds them present, yet they were sent. */
+  sentEarly: ReadonlySet<string> = new Set(),
 ): Promise<Delivered> {
   const out: Delivered = {};
   if (target.push) {
     const ref = parseReference(target.push);
     log(`pushing ${formatReference(ref)}`);
-    const result = await pushImage(registries, image, ref, onBlob ? { onBlob } : {});
+    const sent = (e: PushEvent): PushEvent =>
+      e.result === 'exists' && sentEarly.has(e.digest) ? { ...e, result: 'uploaded' } : e;
+    const pushed = await pushImage(registries, image, ref, onBlob ? { onBlob: (e) => onBlob(sent(e)) } : {});
+    const result = { ...pushed, blobs: pushed.blobs.map(sent) };
     let bytesUploaded = 0;
     let bytesSkipped = 0;
     for (const b of result.blobs) {

@@ -6,7 +6,7 @@ import { LayerCache } from '../cache/store.js';
 import { loadConfig } from '../config/load.js';
 import { CogtsError } from '../errors.js';
 import { type Addition, appendLayers, type ConfigPatch, createdFromEnv, type Image } from '../oci/image.js';
-import { parseReference } from '../oci/reference.js';
+import { parseReference, type Reference } from '../oci/reference.js';
 import { type RemoteImage, remoteImage } from '../oci/remote.js';
 import type { BuildPlan } from '../plan/types.js';
 import { type Progress, silentProgress } from '../progress/events.js';
@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   registries?: Registries;
   /** `--cache-from`: layers other builds recorded in a registry. */
   remoteCache?: RemoteCache;
+  /** The push target: built layers are uploaded there while they are compressed. */
+  eagerPush?: Reference;
 }
 
 /** A layer that is in the image, and how it got there (built, cached, from the registry cache). */
@@ -89,6 +91,7 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
           ...(opts.remoteCache ? { remote: opts.remoteCache } : {}),
           blobDir: join(cacheDir, 'blobs'),
           progress,
+          ...(opts.eagerPush ? { eager: { registries, target: opts.eagerPush } } : {}),
         }),
       );
     }

@@ -6,9 +6,12 @@ import { buildLayer } from '../layer/build.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { DEFAULT_GZIP, gzipKey } from '../layer/gzip.js';
 import { sourceDateEpoch } from '../layer/tar-stream.js';
+import { buildLayerUploading } from '../oci/eager-upload.js';
 import { MediaType } from '../oci/media-types.js';
+import type { Reference } from '../oci/reference.js';
 import type { Layer } from '../oci/types.js';
 import type { LayerOutcome, Progress } from '../progress/events.js';
+import type { Registries } from '../registry/client.js';
 import type { LayerContent } from './contents.js';
 
 export interface ProduceEnv {
@@ -18,6 +21,8 @@ export interface ProduceEnv {
   /** Where blobs go when there is no local cache. */
   blobDir: string;
   progress: Progress;
+  /** With `--push`: upload each built layer while it is compressed (the push then finds it there). */
+  eager?: { registries: Registries; target: Reference };
 }
 
 export interface Produced {
@@ -30,6 +35,8 @@ export interface Produced {
   key?: string;
   /** What the registry cache would record for this layer. */
   record?: LayerRecord;
+  /** Uploaded to the push target while it was built. */
+  uploaded?: boolean;
   ms: number;
 }
 
@@ -115,16 +122,23 @@ export async function produceLayer(content: LayerContent, env: ProduceEnv): Prom
   }
   const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
   let lastEmit = 0;
-  const layer = await buildLayer(
-    counted(entries, (bytes) => {
-      const now = Date.now();
-      if (now - lastEmit < 200 && bytes < total) return;
-      lastEmit = now;
-      env.progress.emit({ type: 'bytes', id: content.id, stage: 'build', bytes, total });
-    }),
-    { blobDir: env.local?.blobDir ?? env.blobDir },
-  );
-  if (!key) return done({ outcome: 'built', layer });
+  const input = counted(entries, (bytes) => {
+    const now = Date.now();
+    if (now - lastEmit < 200 && bytes < total) return;
+    lastEmit = now;
+    env.progress.emit({ type: 'bytes', id: content.id, stage: 'build', bytes, total });
+  });
+  const blobDir = env.local?.blobDir ?? env.blobDir;
+  let layer: Layer;
+  let uploaded = false;
+  if (env.eager) {
+    const l = await buildLayerUploading(env.eager.registries, env.eager.target, input, { blobDir });
+    uploaded = l.uploaded;
+    layer = l;
+  } else {
+    layer = await buildLayer(input, { blobDir });
+  }
+  if (!key) return done({ outcome: 'built', layer, uploaded });
   const record: LayerRecord = {
     key,
     kind: content.kind,
@@ -135,5 +149,5 @@ export async function produceLayer(content: LayerContent, env: ProduceEnv): Prom
     mediaType: layer.mediaType,
   };
   if (env.local) await env.local.store(record);
-  return done({ outcome: 'built', key, layer, record });
+  return done({ outcome: 'built', key, layer, record, uploaded });
 }

@@ -1,4 +1,5 @@
 import { parseSize, pruneCache } from '../cache/prune.js';
+import { parseReference } from '../oci/reference.js';
 import type { BuildPlan } from '../plan/types.js';
 import type { BuildSummary, Phase } from '../progress/events.js';
 import { createProgress, formatBytes, summaryLines } from '../progress/render.js';
@@ -54,6 +55,7 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
         progress,
         registries,
         ...(remoteCache ? { remoteCache } : {}),
+        ...(plan.target.push ? { eagerPush: parseReference(plan.target.push) } : {}),
         ...(opts.pythonProvider && opts.pythonProvider !== 'auto'
           ? { pythonProvider: opts.pythonProvider }
           : {}),
@@ -62,19 +64,28 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
       }),
     );
     const layerOf = new Map(result.layers.map((l) => [l.layer.digest as string, l.id]));
+    // Layers uploaded while they were built are "exists" to the push, but this build sent them.
+    const eager = new Set(result.layers.filter((l) => l.uploaded).map((l) => l.layer.digest as string));
     const blobs = { uploaded: 0, mounted: 0, exists: 0 };
     const delivered = await phase(plan.target.push ? 'push' : 'output', () =>
-      deliver(result.image, plan.target, registries, log, (e) => {
-        blobs[e.result]++;
-        const layer = layerOf.get(e.digest);
-        progress.emit({
-          type: 'blob',
-          digest: e.digest,
-          size: e.size,
-          result: e.result,
-          ...(layer ? { layer } : {}),
-        });
-      }),
+      deliver(
+        result.image,
+        plan.target,
+        registries,
+        log,
+        (e) => {
+          blobs[e.result]++;
+          const layer = layerOf.get(e.digest);
+          progress.emit({
+            type: 'blob',
+            digest: e.digest,
+            size: e.size,
+            result: e.result,
+            ...(layer ? { layer } : {}),
+          });
+        },
+        eager,
+      ),
     );
     let cacheExport: { ref: string; digest: string; records: number } | undefined;
     const cacheTo = opts.cacheTo;
