@@ -33,7 +33,28 @@ export interface BuildContext {
   base: RemoteImage;
   baseFs: () => Promise<Rootfs>;
   fileHashes: FileHashes;
-  python?: PythonRuntime;
+  /**
+   * Settled by the python layer's source; pip layers wait for it. Layer sources run concurrently
+   * (runtime and code need neither the base nor Python), so this is the one ordering between them.
+   */
+  python: Deferred<PythonRuntime>;
+}
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((a, b) => {
+    resolve = a;
+    reject = b;
+  });
+  promise.catch(() => {}); // observed by whoever awaits it
+  return { promise, resolve, reject };
 }
 
 /**
@@ -89,8 +110,11 @@ export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise
       );
     }
     case 'python': {
-      const python = await pythonRuntime(spec, ctx);
-      ctx.python = python;
+      const python = await pythonRuntime(spec, ctx).catch((e) => {
+        ctx.python.reject(e);
+        throw e;
+      });
+      ctx.python.resolve(python);
       // A base or apt Python's extra entries are links into the base's tree: the base is an input.
       return one(
         { lock: python.lock, base: python.kind === 'standalone' ? null : ctx.base.digest },
@@ -248,8 +272,7 @@ async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<
  * nvidia-* library) get a layer each, so every model on the same torch/CUDA shares those blobs.
  */
 async function pipLayers(id: string, ctx: BuildContext): Promise<LayerContent[]> {
-  const python = ctx.python;
-  if (!python) throw new CogtsError('E_PLAN', 'the build plan puts pip packages before the Python layer');
+  const python = await ctx.python.promise;
   const { installWheels, LOCK_FILE_NAME, readLock, resolvePython } = await pipModule();
   const { requirementsFromConfig } = await import('../pip/config-inputs.js');
   const view = await ctx.baseFs();

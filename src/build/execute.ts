@@ -13,8 +13,8 @@ import { type Progress, silentProgress } from '../progress/events.js';
 import { Registries } from '../registry/client.js';
 import { defaultKeep, type Rootfs, rootfsFromLayers } from '../rootfs/index.js';
 import type { PythonProviderKind, PythonRuntime } from '../sources/python/index.js';
-import { type BuildContext, layerContents } from './contents.js';
-import { type Produced, produceLayer } from './produce.js';
+import { type BuildContext, deferred, layerContents } from './contents.js';
+import { type Produced, type ProduceEnv, produceLayer } from './produce.js';
 import { openApiLabel } from './schema-label.js';
 
 export interface ExecuteOptions {
@@ -33,6 +33,24 @@ export interface ExecuteOptions {
   remoteCache?: RemoteCache;
   /** The push target: built layers are uploaded there while they are compressed. */
   eagerPush?: Reference;
+  /** Layers tarred and compressed at once (default 2). */
+  parallelLayers?: number;
+}
+
+/** Runs at most `n` of the given tasks at a time, in the order they were asked for. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= n) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 /** A layer that is in the image, and how it got there (built, cached, from the registry cache). */
@@ -76,29 +94,34 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
     cacheDir,
     base,
     fileHashes: await FileHashes.open(local ? cacheDir : undefined, plan.projectDir),
+    python: deferred<PythonRuntime>(),
     baseFs: () => {
       fs ??= baseView(base, local ? cacheDir : undefined);
       return fs;
     },
   };
 
-  const produced: Produced[] = [];
-  for (const spec of plan.layers) {
-    for (const content of await layerContents(spec, ctx)) {
-      produced.push(
-        await produceLayer(content, {
-          ...(local ? { local } : {}),
-          ...(opts.remoteCache ? { remote: opts.remoteCache } : {}),
-          blobDir: join(cacheDir, 'blobs'),
-          progress,
-          ...(opts.eagerPush ? { eager: { registries, target: opts.eagerPush } } : {}),
-        }),
-      );
-    }
-  }
+  if (!plan.layers.some((l) => l.kind === 'python'))
+    ctx.python.reject(new CogtsError('E_PLAN', 'the build plan has no python layer'));
+  const env: ProduceEnv = {
+    ...(local ? { local } : {}),
+    ...(opts.remoteCache ? { remote: opts.remoteCache } : {}),
+    blobDir: join(cacheDir, 'blobs'),
+    progress,
+    ...(opts.eagerPush ? { eager: { registries, target: opts.eagerPush } } : {}),
+  };
+  // Every source starts at once and layers are produced two at a time: while one waits on the
+  // base, an index or the registry, another tars and compresses. Order in the image is the plan's.
+  const slots = limiter(opts.parallelLayers ?? 2);
+  const perSpec = await Promise.all(
+    plan.layers.map(async (spec) => {
+      const contents = await layerContents(spec, ctx);
+      return Promise.all(contents.map((c) => slots(() => produceLayer(c, env))));
+    }),
+  );
+  const produced = perSpec.flat();
   await ctx.fileHashes.save().catch(() => {});
-  const python = ctx.python;
-  if (!python) throw new CogtsError('E_PLAN', 'the build plan has no python layer');
+  const python = await ctx.python.promise;
 
   const built = produced.filter((p): p is BuiltLayer => p.layer !== undefined);
   const additions: Addition[] = built.map((b) => ({ layer: b.layer, createdBy: `cogts: ${b.description}` }));

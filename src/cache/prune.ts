@@ -116,7 +116,8 @@ export async function pruneCache(dir: string, opts: PruneOptions): Promise<Prune
   let total = usage.bytes;
   const removed: CacheItem[] = [];
   for (const item of usage.items) {
-    if (total <= opts.maxSize) break;
+    // A limit of 0 empties the cache, zero-byte records (empty layers) included.
+    if (total <= opts.maxSize && opts.maxSize > 0) break;
     if (item.lastUsed > keepAfter) continue;
     if (item.kind === 'layer') {
       const r = byKey.get(item.name);
