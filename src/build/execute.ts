@@ -101,6 +101,8 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
     },
   };
 
+  // Steps a daemonless build cannot do fail before any source starts (sources run concurrently).
+  for (const spec of plan.layers) if (spec.kind === 'run') await layerContents(spec, ctx);
   if (!plan.layers.some((l) => l.kind === 'python'))
     ctx.python.reject(new CogtsError('E_PLAN', 'the build plan has no python layer'));
   const env: ProduceEnv = {
