@@ -4,6 +4,7 @@ import { formatPlan } from '../plan/format.js';
 import { planForProject } from '../plan/from-project.js';
 import { type PlanOptions, planOptionsFrom } from '../plan/options.js';
 import { cogtsVersion, fileOption, type GlobalOptions } from './common.js';
+import { registryFlags } from './registry-flags.js';
 
 export interface BuildArgs extends GlobalOptions {
   file: string;
@@ -37,25 +38,15 @@ export function buildPlanOptions(args: BuildArgs, env: NodeJS.ProcessEnv = proce
 }
 
 function builder(y: Argv) {
-  return fileOption(y)
+  const withTarget = fileOption(y)
     .option('push', { type: 'string', describe: 'Push the image to this registry reference' })
     .option('tag', { alias: 't', type: 'string', describe: 'Image reference (name:tag) to give the image' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Print the build plan; no network' })
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output' })
     .option('output', { type: 'string', describe: 'Write the image locally: oci:DIR or docker-archive:FILE' })
-    .option('base-image', { type: 'string', describe: 'Use this base image instead of the resolved one' })
-    .option('registry-mirror', {
-      type: 'string',
-      array: true,
-      default: [] as string[],
-      describe: 'HOST=URL: reach registry HOST at URL (repeatable; env COGTS_REGISTRY_MIRRORS)',
-    })
-    .option('insecure-registry', {
-      type: 'string',
-      array: true,
-      default: [] as string[],
-      describe: 'Allow plain HTTP to this registry host (loopback is always allowed)',
-    })
+    .option('base-image', { type: 'string', describe: 'Use this base image instead of the resolved one' });
+  // The same registry flags as inspect/login, defined once.
+  return registryFlags(withTarget)
     .option('platform', {
       type: 'string',
       default: 'linux/amd64',
