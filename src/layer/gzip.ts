@@ -1,5 +1,5 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import { deflateRaw, gzip } from 'node:zlib';
+import { PieceCompressor } from './pieces.js';
 
 /**
  * Pinned compressor settings; part of a cached blob's key, because the same tar compressed with
@@ -65,49 +65,13 @@ async function gzipMember(data: Buffer, s: GzipSettings): Promise<Buffer> {
   );
 }
 
-export class ParallelGzip extends Transform {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private queue: Promise<Buffer>[] = [];
-  private members = 0;
-
+/** Gzip members of fixed pieces on the libuv pool, concatenated in order (see GzipSettings). */
+export class ParallelGzip extends PieceCompressor {
   constructor(private readonly settings: GzipSettings = DEFAULT_GZIP) {
-    super();
+    super(settings.chunkSize, settings.parallel);
   }
 
-  private dispatch(piece: Buffer): void {
-    const p = gzipMember(piece, this.settings);
-    p.catch(() => {}); // observed when drained, in order
-    this.queue.push(p);
-    this.members++;
-  }
-
-  private async drain(keep: number): Promise<void> {
-    while (this.queue.length > keep) this.push(await this.queue.shift()!);
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    const size = this.settings.chunkSize;
-    if (this.pendingBytes < size) {
-      cb();
-      return;
-    }
-    let all = Buffer.concat(this.pending);
-    while (all.length >= size) {
-      this.dispatch(all.subarray(0, size));
-      all = all.subarray(size);
-    }
-    this.pending = all.length ? [Buffer.from(all)] : [];
-    this.pendingBytes = all.length;
-    // Backpressure: never more than `parallel` pieces in flight.
-    this.drain(this.settings.parallel - 1).then(() => cb(), cb);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    if (this.pendingBytes > 0 || this.members === 0) this.dispatch(Buffer.concat(this.pending));
-    this.pending = [];
-    this.drain(0).then(() => cb(), cb);
+  protected override compressPiece(piece: Buffer): Promise<Buffer> {
+    return gzipMember(piece, this.settings);
   }
 }
