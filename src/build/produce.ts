@@ -3,11 +3,17 @@ import { layerKey, type WriteSettings, writerFingerprint } from '../cache/keys.j
 import type { RemoteCache } from '../cache/remote.js';
 import { type LayerCache, type LayerRecord, layerFromRecord } from '../cache/store.js';
 import { buildLayer } from '../layer/build.js';
+import {
+  type Compression,
+  type CompressionChoice,
+  compressionFor,
+  compressionKey,
+  compressionMediaType,
+  DEFAULT_COMPRESSION,
+} from '../layer/compression.js';
 import type { LayerEntry } from '../layer/entry.js';
-import { DEFAULT_GZIP, gzipKey } from '../layer/gzip.js';
 import { sourceDateEpoch } from '../layer/tar-stream.js';
 import { buildLayerUploading } from '../oci/eager-upload.js';
-import { MediaType } from '../oci/media-types.js';
 import type { Reference } from '../oci/reference.js';
 import type { Layer } from '../oci/types.js';
 import type { LayerOutcome, Progress } from '../progress/events.js';
@@ -23,6 +29,8 @@ export interface ProduceEnv {
   progress: Progress;
   /** With `--push`: upload each built layer while it is compressed (the push then finds it there). */
   eager?: { registries: Registries; target: Reference };
+  /** `--compression` / `--compression-level` as the plan records them; default gzip. */
+  compression?: CompressionChoice;
 }
 
 export interface Produced {
@@ -40,12 +48,12 @@ export interface Produced {
   ms: number;
 }
 
-/** How cogts writes layers today: part of every key. */
-export function writeSettings(): WriteSettings {
+/** How cogts writes layers with these settings: part of every key (gzip and zstd never share one). */
+export function writeSettings(compression: Compression = DEFAULT_COMPRESSION): WriteSettings {
   return {
-    compression: gzipKey(DEFAULT_GZIP),
+    compression: compressionKey(compression),
     mtime: sourceDateEpoch(),
-    mediaType: MediaType.ociLayerGzip,
+    mediaType: compressionMediaType(compression),
     writer: writerFingerprint(),
   };
 }
@@ -101,9 +109,10 @@ export async function produceLayer(content: LayerContent, env: ProduceEnv): Prom
     });
     return out;
   };
+  const compression = env.compression ? compressionFor(env.compression) : DEFAULT_COMPRESSION;
   const key =
     (env.local || env.remote) && content.inputs !== undefined
-      ? layerKey(content.kind, content.inputs, writeSettings())
+      ? layerKey(content.kind, content.inputs, writeSettings(compression))
       : undefined;
   if (key && env.local) {
     const rec = await env.local.lookup(key);
@@ -132,11 +141,14 @@ export async function produceLayer(content: LayerContent, env: ProduceEnv): Prom
   let layer: Layer;
   let uploaded = false;
   if (env.eager) {
-    const l = await buildLayerUploading(env.eager.registries, env.eager.target, input, { blobDir });
+    const l = await buildLayerUploading(env.eager.registries, env.eager.target, input, {
+      blobDir,
+      compression,
+    });
     uploaded = l.uploaded;
     layer = l;
   } else {
-    layer = await buildLayer(input, { blobDir });
+    layer = await buildLayer(input, { blobDir, compression });
   }
   if (!key) return done({ outcome: 'built', layer, uploaded });
   const record: LayerRecord = {

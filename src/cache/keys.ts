@@ -19,14 +19,18 @@ const KEY_FORMAT = 'cogts-layer-key-v1';
 
 let writerPrint: string | undefined;
 
-/** sha256 over the compiled tar and gzip modules (a few KB, read once per process). */
+/** sha256 over the compiled tar and compressor modules (a few KB, read once per process). */
 export function writerFingerprint(): string {
   if (writerPrint) return writerPrint;
   const h = createHash('sha256');
   for (const m of [
     '../layer/tar-stream.js',
     '../layer/tar-header.js',
+    '../layer/pieces.js',
     '../layer/gzip.js',
+    '../layer/zstd.js',
+    '../layer/zstd-worker.js',
+    '../layer/compression.js',
     '../layer/build.js',
   ]) {
     h.update(m).update('\0');

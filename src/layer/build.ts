@@ -7,10 +7,14 @@ import { PassThrough, type Readable, Transform, type TransformCallback } from 'n
 import { pipeline } from 'node:stream/promises';
 import { CogtsError } from '../errors.js';
 import { type Digest, digestHex } from '../oci/digest.js';
-import { MediaType } from '../oci/media-types.js';
 import type { ByteRange, Layer } from '../oci/types.js';
+import {
+  type Compression,
+  compressionMediaType,
+  createCompressor,
+  DEFAULT_COMPRESSION,
+} from './compression.js';
 import type { LayerEntry } from './entry.js';
-import { DEFAULT_GZIP, type GzipSettings, ParallelGzip } from './gzip.js';
 import { type TarOptions, tarStream } from './tar-stream.js';
 
 /** Hashes and counts what flows through, without holding it. */
@@ -35,13 +39,17 @@ function tapStream(tap: (chunk: Buffer) => void | Promise<void>): Transform {
 export interface BuildLayerOptions extends TarOptions {
   /** Where compressed blobs are kept (`<dir>/sha256/<hex>`); default a folder in os.tmpdir(). */
   blobDir?: string;
-  gzip?: GzipSettings;
+  /** Default gzip (DEFAULT_COMPRESSION). */
+  compression?: Compression;
   /**
    * Sees every compressed chunk as it is produced (before the digest is known), e.g. to start
    * uploading while the layer is still being built. A returned promise applies backpressure.
    */
   tap?: (chunk: Buffer) => void | Promise<void>;
-  /** Defaults to the OCI gzip layer type; image assembly converts it to the base's family. */
+  /**
+   * Defaults to the OCI type of the compression (tar+gzip or tar+zstd); image assembly converts gzip
+   * to the base's family.
+   */
   mediaType?: string;
 }
 
@@ -65,9 +73,9 @@ export function fileLayer(
 }
 
 /**
- * Builds a deterministic gzip layer from entries in one streaming pass: tar → sha256 (diff_id) →
- * gzip (pinned settings, pieces compressed in parallel) → sha256 + byte count (digest, size) → file. Memory stays bounded whatever the layer
- * size; the blob lands in `blobDir` under its digest, written to a temp name and renamed, so a
+ * Builds a deterministic layer from entries in one streaming pass: tar → sha256 (diff_id) → gzip or
+ * zstd (pinned settings, pieces compressed in parallel) → sha256 + byte count (digest, size) → file.
+ * Memory stays bounded whatever the layer size; the blob lands in `blobDir` under its digest, written to a temp name and renamed, so a
  * crashed build never leaves a truncated blob under a real digest.
  */
 export async function buildLayer(
@@ -78,14 +86,15 @@ export async function buildLayer(
   const dir = join(blobDir, 'sha256');
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const compression = opts.compression ?? DEFAULT_COMPRESSION;
   const tar = new Meter();
-  const gz = new Meter();
+  const blob = new Meter();
   try {
     await pipeline(
       tarStream(entries, opts),
       tar,
-      new ParallelGzip(opts.gzip ?? DEFAULT_GZIP),
-      gz,
+      createCompressor(compression),
+      blob,
       ...(opts.tap ? [tapStream(opts.tap)] : []),
       createWriteStream(tmp),
     );
@@ -97,16 +106,16 @@ export async function buildLayer(
     });
   }
   const diffId: Digest = `sha256:${tar.hash.digest('hex')}`;
-  const digest: Digest = `sha256:${gz.hash.digest('hex')}`;
+  const digest: Digest = `sha256:${blob.hash.digest('hex')}`;
   const final = join(dir, digestHex(digest));
   const existing = await stat(final).catch(() => undefined);
-  if (existing?.size === gz.bytes) await rm(tmp, { force: true });
+  if (existing?.size === blob.bytes) await rm(tmp, { force: true });
   else await rename(tmp, final);
   return fileLayer(final, {
     diffId,
     digest,
-    size: gz.bytes,
-    mediaType: opts.mediaType ?? MediaType.ociLayerGzip,
+    size: blob.bytes,
+    mediaType: opts.mediaType ?? compressionMediaType(compression),
   });
 }
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { type Digest, digestHex, isDigest } from '../oci/digest.js';
 import type { Layer } from '../oci/types.js';
 import { type BuildLayerOptions, buildLayer, fileLayer } from './build.js';
+import { compressionKey, DEFAULT_COMPRESSION } from './compression.js';
 import type { LayerEntry } from './entry.js';
-import { DEFAULT_GZIP, gzipKey } from './gzip.js';
 import { sourceDateEpoch } from './tar-stream.js';
 
 interface CacheRecord {
@@ -27,7 +27,7 @@ export async function cachedLayer(
   opts: Omit<BuildLayerOptions, 'blobDir'> = {},
 ): Promise<Layer & { cached: boolean }> {
   const blobDir = join(cacheDir, 'blobs');
-  const full = `${inputKey}\n${gzipKey(opts.gzip ?? DEFAULT_GZIP)}\nmtime=${opts.mtime ?? sourceDateEpoch()}\n${opts.mediaType ?? ''}`;
+  const full = `${inputKey}\n${compressionKey(opts.compression ?? DEFAULT_COMPRESSION)}\nmtime=${opts.mtime ?? sourceDateEpoch()}\n${opts.mediaType ?? ''}`;
   const key = createHash('sha256').update(full).digest('hex');
   const indexFile = join(cacheDir, 'layers', `${key}.json`);
   try {

@@ -134,9 +134,9 @@ test('multi-member gzip (pieces compressed in parallel) is one stream to gzip an
     const big = Buffer.alloc(1_000_000);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
     const entries = () => [...sample(), bufferEntry('/src/big.bin', big)];
-    const gz = { level: 1, chunkSize: 100_000, parallel: 3 };
-    const a = await buildLayer(entries(), { blobDir, gzip: gz });
-    const b = await buildLayer(entries().reverse(), { blobDir: join(blobDir, 'b'), gzip: gz });
+    const gz = { algorithm: 'gzip', level: 1, chunkSize: 100_000, parallel: 3 } as const;
+    const a = await buildLayer(entries(), { blobDir, compression: gz });
+    const b = await buildLayer(entries().reverse(), { blobDir: join(blobDir, 'b'), compression: gz });
     assert.equal(a.digest, b.digest);
     const file = join(blobDir, 'l.tgz');
     const chunks: Buffer[] = [];
@@ -145,7 +145,7 @@ test('multi-member gzip (pieces compressed in parallel) is one stream to gzip an
     const tar = execFileSync('gzip', ['-dc', file], { maxBuffer: 64 << 20 });
     assert.equal(`sha256:${createHash('sha256').update(tar).digest('hex')}`, a.diffId);
     assert.match(execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }), /src\/big\.bin/);
-    const single = await buildLayer(entries(), { blobDir, gzip: { ...gz, chunkSize: 4 << 20 } });
+    const single = await buildLayer(entries(), { blobDir, compression: { ...gz, chunkSize: 4 << 20 } });
     assert.equal(single.diffId, a.diffId, 'same tar whatever the compression');
     assert.notEqual(single.digest, a.digest);
   } finally {

@@ -4,18 +4,24 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { decompress } from 'fzstd';
+import { writeSettings } from '../../src/build/produce.js';
+import { layerKey } from '../../src/cache/keys.js';
+import { buildLayer } from '../../src/layer/build.js';
+import { cachedLayer } from '../../src/layer/cache.js';
 import { compressionFor, compressionKey, createCompressor } from '../../src/layer/compression.js';
+import { bufferEntry } from '../../src/layer/entry.js';
 import { PieceCompressor } from '../../src/layer/pieces.js';
 import { DEFAULT_ZSTD, ParallelZstd, type ZstdSettings, zstdKey } from '../../src/layer/zstd.js';
 import { ZstdPool } from '../../src/layer/zstd-pool.js';
+import { MediaType } from '../../src/oci/media-types.js';
 import { decompressLayer } from '../../src/rootfs/decompress.js';
 
 /** Compressible but not trivial: text-like runs with some noise, so frames differ by level. */
@@ -171,4 +177,54 @@ test('pieces: fixed boundaries, order kept, never more than `parallel` in flight
   const empty = new Probe(10, 2);
   await through(empty, Buffer.alloc(0));
   assert.deepEqual(empty.sizes, [0], 'one empty piece for an empty stream');
+});
+
+test('buildLayer/cachedLayer with zstd: tar+zstd media type, the gzip diff_id, a cache key of its own', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cogts-zstd-cache-'));
+  try {
+    const text = sample(200_000);
+    const noise = randomBytes(5000);
+    const entries = () => [bufferEntry('/src/a.txt', text), bufferEntry('/src/b.bin', noise)];
+    const zstd = compressionFor({ algorithm: 'zstd', level: 3 });
+    const z = await buildLayer(entries(), { blobDir: dir, compression: zstd, mtime: 0 });
+    const g = await buildLayer(entries(), { blobDir: dir, mtime: 0 });
+    assert.equal(z.mediaType, MediaType.ociLayerZstd);
+    assert.equal(g.mediaType, MediaType.ociLayerGzip);
+    assert.equal(z.diffId, g.diffId, 'same tar');
+    assert.notEqual(z.digest, g.digest);
+    const blob = readFileSync(join(dir, 'sha256', z.digest.slice(7)));
+    assert.equal(
+      `sha256:${createHash('sha256')
+        .update(cli(['-dc'], blob))
+        .digest('hex')}`,
+      z.diffId,
+    );
+
+    let calls = 0;
+    const src = () => {
+      calls++;
+      return entries();
+    };
+    const cache = join(dir, 'cache');
+    const gz1 = await cachedLayer(cache, 'k', src, { mtime: 0 });
+    const z1 = await cachedLayer(cache, 'k', src, { mtime: 0, compression: zstd });
+    assert.equal(calls, 2, 'a gzip record is not a zstd hit');
+    assert.equal(z1.cached, false);
+    const z2 = await cachedLayer(cache, 'k', src, { mtime: 0, compression: zstd });
+    const gz2 = await cachedLayer(cache, 'k', src, { mtime: 0 });
+    assert.equal(calls, 2);
+    assert.deepEqual([z2.cached, z2.digest, z2.mediaType], [true, z.digest, MediaType.ociLayerZstd]);
+    assert.deepEqual([gz2.cached, gz2.digest, gz2.mediaType], [true, gz1.digest, MediaType.ociLayerGzip]);
+
+    const zs = writeSettings(zstd);
+    const gs = writeSettings();
+    assert.equal(zs.mediaType, MediaType.ociLayerZstd);
+    assert.notEqual(layerKey('code', { a: 1 }, zs), layerKey('code', { a: 1 }, gs));
+    assert.notEqual(
+      layerKey('code', { a: 1 }, zs),
+      layerKey('code', { a: 1 }, writeSettings(compressionFor({ algorithm: 'zstd', level: 4 }))),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
