@@ -111,6 +111,7 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
     blobDir: join(cacheDir, 'blobs'),
     progress,
     ...(opts.eagerPush ? { eager: { registries, target: opts.eagerPush } } : {}),
+    compression: plan.compression,
   };
   // Every source starts at once and layers are produced two at a time: while one waits on the
   // base, an index or the registry, another tars and compresses. Order in the image is the plan's.

@@ -1,4 +1,5 @@
 import { parseSize, pruneCache } from '../cache/prune.js';
+import { family } from '../oci/image.js';
 import { parseReference } from '../oci/reference.js';
 import type { BuildPlan } from '../plan/types.js';
 import type { BuildSummary, Phase } from '../progress/events.js';
@@ -63,6 +64,11 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
         ...(npmRegistry ? { npmRegistry } : {}),
       }),
     );
+    if (family(result.image) !== family(result.base)) {
+      log(
+        `base ${plan.base.ref} is a Docker schema2 image, which cannot list ${plan.compression.algorithm} layers: the image is written with OCI media types (base layers unchanged)`,
+      );
+    }
     const layerOf = new Map(result.layers.map((l) => [l.layer.digest as string, l.id]));
     // Layers uploaded while they were built are "exists" to the push, but this build sent them.
     const eager = new Set(result.layers.filter((l) => l.uploaded).map((l) => l.layer.digest as string));

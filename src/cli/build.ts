@@ -30,6 +30,8 @@ export interface BuildArgs extends GlobalOptions {
   npmRegistry?: string;
   cacheFrom?: string;
   cacheTo?: string;
+  compression: 'gzip' | 'zstd';
+  compressionLevel?: number;
 }
 
 /** The build flags plus COGTS_REGISTRY_MIRRORS / COGTS_CACHE_DIR, parsed and checked. */
@@ -61,6 +63,16 @@ function builder(y: Argv) {
     .option('cache-to', {
       type: 'string',
       describe: "Record this build's layers in a registry cache at REF (an OCI artifact)",
+    })
+    .option('compression', {
+      choices: ['gzip', 'zstd'] as const,
+      default: 'gzip' as const,
+      describe:
+        'Layer compression: gzip, or zstd (OCI tar+zstd layers, smaller and faster to unpack; the runtime must read zstd, e.g. containerd 1.5+; on a Docker-format base the image is written as OCI)',
+    })
+    .option('compression-level', {
+      type: 'number',
+      describe: 'Compression level: gzip 0-9 (default 1), zstd 1-19 (default 3)',
     })
     .option('index-url', { type: 'string', describe: 'Python package index (default: PyPI)' })
     .option('extra-index-url', {

@@ -125,16 +125,19 @@ function mergeEnv(base: string[] | undefined, patch: Record<string, string>): st
   return out;
 }
 
+/** Layer media types a Docker schema2 manifest can list (it has no zstd type). */
+function dockerCanHold(mediaType: string): boolean {
+  return mediaType === MediaType.ociLayerGzip || mediaType === MediaType.dockerLayerGzip;
+}
+
 function layerMediaType(layer: Layer, fam: Family): string {
   const mt = layer.mediaType;
-  if (mt === MediaType.ociLayerGzip || mt === MediaType.dockerLayerGzip) return gzipLayerMediaType(fam);
+  if (dockerCanHold(mt)) return gzipLayerMediaType(fam);
   if (fam === 'docker') {
+    // appendLayers converts the base first, so this is a bug, not a user error.
     throw new CogtsError(
       'E_IMAGE_MEDIA_TYPE',
-      `layer ${layer.digest} is ${mt}, which a Docker schema2 image cannot hold`,
-      {
-        hint: 'use gzip layers on Docker-format base images',
-      },
+      `layer ${layer.digest} is ${mt}, which a Docker image cannot hold`,
     );
   }
   return mt;
@@ -144,8 +147,15 @@ function layerMediaType(layer: Layer, fam: Family): string {
  * A new image: `base` plus layers on top, with a patched config (go-containerregistry's
  * mutate.Append + mutate.Config). New layers and the config take the base's media-type family;
  * history stays aligned with layers (entries are synthesised for a base that has none).
+ * A Docker schema2 manifest cannot list a zstd layer, so on such a base with such a layer the
+ * whole image is OCI (`toOciFamily`: base blobs unchanged; compare `family(result)` with the
+ * base's to tell).
  */
-export function appendLayers(base: Image, additions: readonly Addition[], patch: ConfigPatch = {}): Image {
+export function appendLayers(input: Image, additions: readonly Addition[], patch: ConfigPatch = {}): Image {
+  const base =
+    family(input) === 'docker' && additions.some((a) => !dockerCanHold(a.layer.mediaType))
+      ? toOciFamily(input)
+      : input;
   const fam = family(base);
   const created = patch.created ?? createdFromEnv();
   const cfg: ImageConfigFile = structuredClone(base.config);

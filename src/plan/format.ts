@@ -54,6 +54,10 @@ export function formatPlan(plan: BuildPlan): string {
   ].filter(Boolean);
   line(`Output       ${targets.length ? targets.join(', ') : 'none named (use -t, --push or --output)'}`);
   line(`Cache        ${plan.cache.enabled ? plan.cache.dir : 'off (--no-cache)'}`);
+  const c = plan.compression;
+  line(
+    `Compression  ${c.algorithm} level ${c.level}${c.algorithm === 'zstd' ? ' (OCI tar+zstd layers; a Docker-format base makes an OCI image)' : ''}`,
+  );
   for (const m of plan.network.registryMirrors) line(`Mirror       ${m.host} -> ${m.url}`);
   if (plan.notes.length) {
     line();

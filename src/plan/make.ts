@@ -1,5 +1,6 @@
 import type { Toolchain } from '../compat/toolchain.js';
 import type { Config } from '../config/types.js';
+import { COMPRESSION_LEVELS } from '../layer/compression.js';
 import type { PlanOptions } from './options.js';
 import type { BuildPlan, ImageConfigSpec, LayerSpec, PipLayerSpec, PythonPackages } from './types.js';
 
@@ -122,6 +123,7 @@ export function makePlan(config: Config, toolchain: Toolchain, options: PlanOpti
     target,
     network: options.network,
     cache: options.cache,
+    compression: options.compression ?? { algorithm: 'gzip', level: COMPRESSION_LEVELS.gzip.default },
     notes,
   };
 }

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CudaVariant } from '../compat/tables.js';
 import { CogtsError } from '../errors.js';
+import { COMPRESSION_LEVELS, type CompressionChoice, isCompressionAlgorithm } from '../layer/compression.js';
 import type { NetworkOptions, Platform, Target } from './types.js';
 
 /** What makePlan needs beyond Config and Toolchain: the build command's choices, already parsed. */
@@ -17,6 +18,8 @@ export interface PlanOptions {
   baseImage?: string;
   /** Base URL of torch's per-build wheel indexes, or "none" (see ToolchainOptions.torchIndex). */
   torchIndex?: string;
+  /** Layer compression; default gzip at its default level. */
+  compression?: CompressionChoice;
 }
 
 /** The build flags as yargs hands them over (a subset of BuildArgs). */
@@ -36,6 +39,10 @@ export interface RawBuildOptions {
   locked: boolean;
   cudaVariant?: string;
   torchIndex?: string;
+  /** `--compression gzip|zstd` (default gzip). */
+  compression?: string;
+  /** `--compression-level N`: range depends on the algorithm. */
+  compressionLevel?: number;
 }
 
 /**
@@ -84,7 +91,24 @@ export function planOptionsFrom(
     }
     options.cudaVariant = raw.cudaVariant as CudaVariant;
   }
+  options.compression = parseCompression(raw.compression, raw.compressionLevel);
   return options;
+}
+
+/** `--compression` and `--compression-level`, checked here so the error names the flag. */
+export function parseCompression(algorithm = 'gzip', level?: number): CompressionChoice {
+  if (!isCompressionAlgorithm(algorithm)) {
+    throw new CogtsError('E_USAGE', `--compression ${algorithm}: expected gzip or zstd`);
+  }
+  const range = COMPRESSION_LEVELS[algorithm];
+  if (level === undefined) return { algorithm, level: range.default };
+  if (!Number.isInteger(level) || level < range.min || level > range.max) {
+    throw new CogtsError(
+      'E_USAGE',
+      `--compression-level ${level}: ${algorithm} levels are ${range.min}-${range.max} (default ${range.default})`,
+    );
+  }
+  return { algorithm, level };
 }
 
 function splitList(v: string | undefined): string[] {

@@ -1,6 +1,7 @@
 import type { Requirement } from '../compat/pins.js';
 import type { Toolchain } from '../compat/toolchain.js';
 import type { RunCommand } from '../config/types.js';
+import type { CompressionChoice } from '../layer/compression.js';
 
 /**
  * A BuildPlan is everything `cogts build` will do, decided up front as plain JSON-serialisable
@@ -28,6 +29,11 @@ export interface BuildPlan {
   target: Target;
   network: NetworkOptions;
   cache: { enabled: boolean; dir: string };
+  /**
+   * How new layers are compressed (`--compression`, `--compression-level`): gzip by default; zstd
+   * layers are OCI `tar+zstd`, so on a Docker-format base the image is written in the OCI family.
+   */
+  compression: CompressionChoice;
   /** Things the user should read (from the toolchain and the planner). */
   notes: string[];
 }

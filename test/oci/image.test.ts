@@ -68,11 +68,26 @@ test('appendLayers: Docker family kept, env merged in place, history synthesised
   );
 });
 
-test('appendLayers: a zstd layer cannot go on a Docker base; SOURCE_DATE_EPOCH sets created', () => {
-  assert.throws(
-    () => appendLayers(dockerBase(), [{ layer: fakeLayer('z', MediaType.ociLayerZstd) }]),
-    /Docker schema2 image cannot hold/,
+test('appendLayers: a zstd layer on a Docker base makes an OCI image, base blobs unchanged; SOURCE_DATE_EPOCH sets created', () => {
+  const base = dockerBase();
+  const img = appendLayers(base, [
+    { layer: fakeLayer('g') },
+    { layer: fakeLayer('z', MediaType.ociLayerZstd) },
+  ]);
+  assert.equal(img.mediaType, MediaType.ociManifest);
+  assert.equal(img.manifest.mediaType, MediaType.ociManifest);
+  assert.equal(img.manifest.config.mediaType, MediaType.ociConfig);
+  assert.deepEqual(
+    img.manifest.layers.map((l) => l.mediaType),
+    [MediaType.ociLayerGzip, MediaType.ociLayerGzip, MediaType.ociLayerZstd],
   );
+  assert.equal(img.manifest.layers[0]!.digest, base.manifest.layers[0]!.digest);
+  assert.deepEqual(
+    img.layers.map((l) => l.mediaType),
+    img.manifest.layers.map((l) => l.mediaType),
+  );
+  // Gzip layers alone keep the Docker family.
+  assert.equal(appendLayers(base, [{ layer: fakeLayer('g') }]).mediaType, MediaType.dockerManifest);
   process.env.SOURCE_DATE_EPOCH = '1700000000';
   try {
     assert.equal(appendLayers(dockerBase(), []).config.created, '2023-11-14T22:13:20Z');
