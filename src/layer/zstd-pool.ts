@@ -31,6 +31,20 @@ function workerUrl(): URL {
   return new URL(`./zstd-worker${ext}`, import.meta.url);
 }
 
+/**
+ * The parent's Node options minus --input-type: a worker inherits execArgv, and with that flag
+ * (`node --input-type=module -e …`) Node refuses to load a worker from a file.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input-type') i++;
+    else if (!argv[i]!.startsWith('--input-type=')) out.push(argv[i]!);
+  }
+  return out;
+}
+
 export class ZstdPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
@@ -63,7 +77,7 @@ export class ZstdPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl());
+    const worker = new Worker(workerUrl(), { execArgv: workerExecArgv() });
     const slot: Slot = { worker };
     this.slots.push(slot);
     worker.on('message', (res: ZstdResponse) => {

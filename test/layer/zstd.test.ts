@@ -228,3 +228,15 @@ test('buildLayer/cachedLayer with zstd: tar+zstd media type, the gzip diff_id, a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('zstd: workers start under `node --input-type=module -e` too (that flag is not passed on to them)', () => {
+  const url = new URL('../../src/layer/zstd.js', import.meta.url).href;
+  const script = `import { ParallelZstd } from ${JSON.stringify(url)};
+const t = new ParallelZstd();
+const out = [];
+t.on('data', (c) => out.push(c));
+t.on('end', () => process.stdout.write(Buffer.concat(out)));
+t.end(Buffer.from('hello zstd\\n'.repeat(100)));`;
+  const blob = execFileSync(process.execPath, ['--input-type=module', '-e', script]);
+  assert.equal(cli(['-dc'], blob).toString(), 'hello zstd\n'.repeat(100));
+});
