@@ -4,9 +4,19 @@
 
 export { type BuildLayerOptions, buildLayer, diffIdOf, fileLayer } from '../layer/build.js';
 export { cachedLayer } from '../layer/cache.js';
+export {
+  type Compression,
+  type CompressionChoice,
+  compressionFor,
+  compressionKey,
+  compressionMediaType,
+  createCompressor,
+  DEFAULT_COMPRESSION,
+} from '../layer/compression.js';
 export type { LayerEntry } from '../layer/entry.js';
-export { DEFAULT_GZIP, gzipKey } from '../layer/gzip.js';
+export { DEFAULT_GZIP, gzipKey, ParallelGzip } from '../layer/gzip.js';
 export { sourceDateEpoch, tarStream } from '../layer/tar-stream.js';
+export { DEFAULT_ZSTD, ParallelZstd, zstdKey } from '../layer/zstd.js';
 export { Registries, type RegistryOptions } from '../registry/client.js';
 export { dockerConfigCredentials, saveDockerConfigAuth, staticCredentials } from '../registry/credentials.js';
 export { parseMirrors } from '../registry/endpoint.js';
