@@ -37,6 +37,9 @@ export interface ExecuteOptions {
   parallelLayers?: number;
 }
 
+/** Layer kinds whose sources read the base image's files. */
+const BASE_READERS: ReadonlySet<string> = new Set(['python', 'pip', 'apt']);
+
 /** Runs at most `n` of the given tasks at a time, in the order they were asked for. */
 function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   let active = 0;
@@ -112,9 +115,20 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
     progress,
     ...(opts.eagerPush ? { eager: { registries, target: opts.eagerPush } } : {}),
     compression: plan.compression,
+    // Reading the base heads the longest chain (base → Python → pip resolve → download → pip
+    // layers); on a machine with few cores, compressing other layers alongside it made it 5× slower
+    // and the whole build waited on it. So while it runs no layer is built (cache lookups go on).
+    ...(plan.layers.some((l) => BASE_READERS.has(l.kind))
+      ? {
+          buildAfter: ctx.baseFs().then(
+            () => {},
+            () => {},
+          ),
+        }
+      : {}),
   };
-  // Every source starts at once and layers are produced two at a time: while one waits on the
-  // base, an index or the registry, another tars and compresses. Order in the image is the plan's.
+  // Every source starts at once and layers are produced two at a time: while one waits on an
+  // index or the registry, another tars and compresses. Order in the image is the plan's.
   const slots = limiter(opts.parallelLayers ?? 2);
   const perSpec = await Promise.all(
     plan.layers.map(async (spec) => {

@@ -29,6 +29,8 @@ export interface ProduceEnv {
   progress: Progress;
   /** With `--push`: upload each built layer while it is compressed (the push then finds it there). */
   eager?: { registries: Registries; target: Reference };
+  /** Settles when layers may be built (cache hits never wait): the base read goes first. */
+  buildAfter?: Promise<void>;
   /** `--compression` / `--compression-level` as the plan records them; default gzip. */
   compression?: CompressionChoice;
 }
@@ -124,6 +126,7 @@ export async function produceLayer(content: LayerContent, env: ProduceEnv): Prom
     const rec = env.remote.record(key);
     if (layer && rec) return done({ outcome: 'remote', key, layer, record: rec });
   }
+  await env.buildAfter;
   const entries = await content.entries();
   if (entries.length === 0) {
     if (key && env.local) await env.local.store({ key, kind: content.kind, id: content.id, empty: true });

@@ -39,7 +39,9 @@ export async function* decompressLayer(src: Readable): AsyncGenerator<Buffer> {
     return;
   }
   if (kind === 'gzip') {
-    const gunzip = createGunzip();
+    // 256 KiB output pieces: each is a round trip to the libuv pool, and with zlib's 16 KiB default
+    // a base layer's read was mostly waiting in that queue behind other layers' compression.
+    const gunzip = createGunzip({ chunkSize: 256 << 10 });
     // pipeline, not pipe: a failing source must surface as an error of the loop below.
     pipeline(Readable.from(raw), gunzip, () => {});
     for await (const chunk of gunzip) yield chunk as Buffer;
