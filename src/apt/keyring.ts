@@ -1,4 +1,4 @@
-import { type Key, readCleartextMessage, readKeys, verify } from 'openpgp';
+import type { Key } from 'openpgp';
 import { CogtsError } from '../errors.js';
 import type { AptSource, RootfsView } from './types.js';
 
@@ -8,7 +8,14 @@ export interface Keyring {
   files: string[];
 }
 
+/**
+ * openpgp is ~70 ms of module loading that only builds with system packages need, so every other
+ * command (and a build without apt) never pays for it.
+ */
+const pgp = () => import('openpgp');
+
 async function parseKeyFile(data: Buffer): Promise<Key[]> {
+  const { readKeys } = await pgp();
   const text = data.subarray(0, 64).toString('latin1');
   if (text.includes('-----BEGIN PGP')) return readKeys({ armoredKeys: data.toString('utf8') });
   return readKeys({ binaryKeys: new Uint8Array(data) });
@@ -35,6 +42,7 @@ async function readKeyFiles(view: RootfsView, paths: string[]): Promise<Keyring>
  * /usr/share/keyrings holds the files Signed-By points at; it is not trusted wholesale, as in apt.
  */
 export async function keyringFor(source: AptSource, view: RootfsView): Promise<Keyring> {
+  const { readKeys } = await pgp();
   if (source.signedByInline)
     return { keys: await readKeys({ armoredKeys: source.signedByInline }), files: ['(inline Signed-By)'] };
   if (source.signedBy?.startsWith('/')) return readKeyFiles(view, [source.signedBy]);
@@ -59,6 +67,7 @@ export async function verifyInRelease(data: Buffer, ring: Keyring, url: string):
     throw new CogtsError('E_APT_SIGNATURE', `no trusted keys to check ${where}`, {
       hint: "the base image's apt keyring is missing; add the archive key or Signed-By",
     });
+  const { readCleartextMessage, verify } = await pgp();
   let message: Awaited<ReturnType<typeof readCleartextMessage>>;
   try {
     message = await readCleartextMessage({ cleartextMessage: data.toString('utf8') });

@@ -5,8 +5,6 @@ import { extension, lookup } from 'mime-types';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.js';
 import { CogtsError } from '../errors.js';
-import { serverOptionsFromConfig } from '../server/from-config.js';
-import { startServer } from '../server/server.js';
 import { fileOption, type GlobalOptions } from './common.js';
 
 interface PredictOptions extends GlobalOptions {
@@ -125,6 +123,11 @@ export const predictCommand: CommandModule<GlobalOptions, PredictOptions> = {
       }) as never,
   handler: async (argv) => {
     const config = await loadConfig(argv.file);
+    // Express and the worker load only for the commands that serve (not for every cogts run).
+    const [{ serverOptionsFromConfig }, { startServer }] = await Promise.all([
+      import('../server/from-config.js'),
+      import('../server/server.js'),
+    ]);
     const quiet = new Writable({ write: (_c, _e, cb) => cb() });
     const server = await startServer({
       ...serverOptionsFromConfig(config),

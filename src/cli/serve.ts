@@ -1,7 +1,5 @@
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.js';
-import { serverOptionsFromConfig } from '../server/from-config.js';
-import { startServer } from '../server/server.js';
 import { fileOption, type GlobalOptions } from './common.js';
 
 interface ServeOptions extends GlobalOptions {
@@ -34,6 +32,11 @@ export const serveCommand: CommandModule<GlobalOptions, ServeOptions> = {
       }) as never,
   handler: async (argv) => {
     const config = await loadConfig(argv.file);
+    // Express and the worker load only for the commands that serve (not for every cogts run).
+    const [{ serverOptionsFromConfig }, { startServer }] = await Promise.all([
+      import('../server/from-config.js'),
+      import('../server/server.js'),
+    ]);
     let stopped!: () => void;
     const done = new Promise<void>((r) => {
       stopped = r;
