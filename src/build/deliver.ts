@@ -1,7 +1,7 @@
 import { writeDockerArchive } from '../oci/archive.js';
 import type { Image } from '../oci/image.js';
 import { writeOciLayout } from '../oci/layout.js';
-import { type PushEvent, type PushResult, pushImage } from '../oci/push.js';
+import { type PushEvent, type PushOptions, type PushResult, pushImage } from '../oci/push.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import type { Target } from '../plan/types.js';
 import type { Registries } from '../registry/client.js';
@@ -23,6 +23,7 @@ export async function deliver(
   onBlob?: (e: PushEvent) => void,
   /** Blobs this build uploaded while building them: the push finds them present, yet they were sent. */
   sentEarly: ReadonlySet<string> = new Set(),
+  onBytes?: PushOptions['onBytes'],
 ): Promise<Delivered> {
   const out: Delivered = {};
   if (target.push) {
@@ -30,7 +31,10 @@ export async function deliver(
     log(`pushing ${formatReference(ref)}`);
     const sent = (e: PushEvent): PushEvent =>
       e.result === 'exists' && sentEarly.has(e.digest) ? { ...e, result: 'uploaded' } : e;
-    const pushed = await pushImage(registries, image, ref, onBlob ? { onBlob: (e) => onBlob(sent(e)) } : {});
+    const pushed = await pushImage(registries, image, ref, {
+      ...(onBlob ? { onBlob: (e: PushEvent) => onBlob(sent(e)) } : {}),
+      ...(onBytes ? { onBytes } : {}),
+    });
     const result = { ...pushed, blobs: pushed.blobs.map(sent) };
     let bytesUploaded = 0;
     let bytesSkipped = 0;

@@ -18,6 +18,8 @@ export interface PushOptions {
   /** Blobs moved at once (go-containerregistry uses 4). */
   concurrency?: number;
   onBlob?: (e: PushEvent) => void;
+  /** Bytes of one blob sent so far, as it streams (for progress bars). */
+  onBytes?: (digest: Digest, sent: number, size: number) => void;
 }
 
 export interface PushResult {
@@ -46,7 +48,13 @@ export async function pushImage(
     seen.add(b.digest);
   }
   const events = await mapLimit(blobs, opts.concurrency ?? 4, async (b) => {
-    const result = await uploadBlob(client, target.repository, b);
+    const onBytes = opts.onBytes;
+    const result = await uploadBlob(
+      client,
+      target.repository,
+      b,
+      onBytes ? (sent) => onBytes(b.digest, sent, b.size) : undefined,
+    );
     const e = { digest: b.digest, size: b.size, result };
     opts.onBlob?.(e);
     return e;

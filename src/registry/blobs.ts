@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { CogtsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Blob, ByteRange } from '../oci/types.js';
@@ -187,7 +187,38 @@ async function uploadOffset(
  * PUT, or PATCH chunks for blobs over `chunkThreshold`. A failed chunk resumes at the offset the
  * registry confirms; a lost session restarts the upload.
  */
-export async function uploadBlob(c: RegistryClient, repository: string, blob: Blob): Promise<UploadResult> {
+/** Bytes of a blob sent so far (restarts from the confirmed offset after a retried request). */
+export type OnUploadBytes = (sent: number) => void;
+
+/** Counts what streams through to the registry, for progress; the bytes pass untouched. */
+class SentCounter extends Transform {
+  constructor(
+    private sent: number,
+    private readonly report: OnUploadBytes,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.sent += chunk.length;
+    this.report(this.sent);
+    cb(null, chunk);
+  }
+}
+
+async function openCounted(blob: Blob, range: ByteRange | undefined, onBytes?: OnUploadBytes): Promise<Readable> {
+  const s = await blob.open(range);
+  if (!onBytes) return s;
+  const counter = new SentCounter(range?.start ?? 0, onBytes);
+  s.on('error', (e) => counter.destroy(e));
+  return s.pipe(counter);
+}
+
+export async function uploadBlob(
+  c: RegistryClient,
+  repository: string,
+  blob: Blob,
+  onBytes?: OnUploadBytes,
+): Promise<UploadResult> {
   if ((await headBlob(c, repository, blob.digest)) !== undefined) return 'exists';
   const mount =
     blob.origin && blob.origin.registry === c.registry && blob.origin.repository !== repository
@@ -200,10 +231,10 @@ export async function uploadBlob(c: RegistryClient, repository: string, blob: Bl
     if (session.mounted) return 'mounted';
     try {
       if (blob.size <= threshold) {
-        await putWhole(c, repository, session.location, blob);
+        await putWhole(c, repository, session.location, blob, onBytes);
       } else {
         const chunk = Math.max(c.options.chunkSize ?? 64 << 20, session.minChunk);
-        await putChunked(c, repository, session.location, blob, chunk);
+        await putChunked(c, repository, session.location, blob, chunk, onBytes);
       }
       return 'uploaded';
     } catch (err) {
@@ -222,14 +253,20 @@ export async function uploadBlob(c: RegistryClient, repository: string, blob: Bl
   );
 }
 
-async function putWhole(c: RegistryClient, repository: string, location: string, blob: Blob): Promise<void> {
+async function putWhole(
+  c: RegistryClient,
+  repository: string,
+  location: string,
+  blob: Blob,
+  onBytes?: OnUploadBytes,
+): Promise<void> {
   const res = await c.send({
     method: 'PUT',
     path: withDigest(location, blob.digest),
     repository,
     actions: 'pull,push',
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
-    body: () => blob.open(),
+    body: () => openCounted(blob, undefined, onBytes),
     expect: [201, 204],
     noRetry: true,
   });
@@ -242,6 +279,7 @@ async function putChunked(
   location0: string,
   blob: Blob,
   chunk: number,
+  onBytes?: OnUploadBytes,
 ): Promise<void> {
   let location = location0;
   let offset = 0;
@@ -260,7 +298,7 @@ async function putChunked(
           'content-length': String(end - start),
           'content-range': `${start}-${end - 1}`,
         },
-        body: () => blob.open({ start, end }),
+        body: () => openCounted(blob, { start, end }, onBytes),
         expect: [202],
         noRetry: true,
       });

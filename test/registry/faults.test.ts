@@ -99,8 +99,20 @@ test('push through a faulty network (500, 429 + Retry-After, dropped request and
   try {
     const base = await remoteImage(r, parseReference(`${srcProxy.host}/base/oci:1`));
     const image = appendLayers(base, [{ layer: await codeLayer('faults') }], { labels: { x: 'y' } });
-    const pushed = await pushImage(r, image, parseReference(`${dstProxy.host}/models/faulty:v1`));
+    const sent = new Map<string, number[]>();
+    const pushed = await pushImage(r, image, parseReference(`${dstProxy.host}/models/faulty:v1`), {
+      onBytes: (digest, n, size) => {
+        assert.ok(n > 0 && n <= size, `${digest}: ${n} of ${size}`);
+        sent.set(digest, [...(sent.get(digest) ?? []), n]);
+      },
+    });
     assert.equal(pushed.digest, image.digest);
+    // Upload progress: every uploaded blob ends at its size, even through dropped and failed chunks.
+    const uploaded = pushed.blobs.filter((b) => b.result === 'uploaded');
+    assert.ok(uploaded.length > 0);
+    for (const b of uploaded) assert.equal(sent.get(b.digest)?.at(-1), b.size, b.digest);
+    const chunked = uploaded.find((b) => b.size > 100_000);
+    assert.ok(chunked && (sent.get(chunked.digest)?.length ?? 0) > 2, 'a chunked upload reports as it goes');
     assert.ok(
       dstProxy.log.some((l) => l.endsWith('drop-request')),
       dstProxy.log.join('\n'),
