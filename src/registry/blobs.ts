@@ -205,7 +205,11 @@ class SentCounter extends Transform {
   }
 }
 
-async function openCounted(blob: Blob, range: ByteRange | undefined, onBytes?: OnUploadBytes): Promise<Readable> {
+async function openCounted(
+  blob: Blob,
+  range: ByteRange | undefined,
+  onBytes?: OnUploadBytes,
+): Promise<Readable> {
   const s = await blob.open(range);
   if (!onBytes) return s;
   const counter = new SentCounter(range?.start ?? 0, onBytes);

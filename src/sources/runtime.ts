@@ -101,7 +101,13 @@ async function fileEntry(imagePath: string, hostPath: string, mode: number): Pro
       hint: 'run `npm run build` in the cogts checkout (it bundles the server with esbuild)',
     });
   }
-  return { type: 'file', path: imagePath, size: st.size, mode, open: () => createReadStream(hostPath, { highWaterMark: 1 << 20 }) };
+  return {
+    type: 'file',
+    path: imagePath,
+    size: st.size,
+    mode,
+    open: () => createReadStream(hostPath, { highWaterMark: 1 << 20 }),
+  };
 }
 
 async function pythonFiles(dir: string): Promise<string[]> {
