@@ -4,11 +4,8 @@ import { CogtsError } from '../errors.js';
 import type { ZstdRequest, ZstdResponse } from './zstd-worker.js';
 
 /**
- * Node 20's zlib has no zstd and wasm runs on the thread that calls it, so zstd pieces are spread
- * over worker threads, each with its own wasm instance: the pool is what makes zstd use every core
- * (as gzip uses the libuv pool). Workers start on demand, up to `size`, and are unref'd while idle
- * so that an idle pool never keeps the process alive. One pool serves every stream of the process
- * (layers are built two at a time), in request order.
+ * At most this many workers: each holds a V8 isolate and a wasm heap (~30 MiB at level 3), and 8
+ * workers at ~100 MB/s each already outrun most disks and uplinks a layer goes to.
  */
 export const MAX_ZSTD_WORKERS = 8;
 
@@ -45,6 +42,13 @@ function workerExecArgv(): string[] {
   return out;
 }
 
+/**
+ * Node 20's zlib has no zstd and wasm runs on the thread that calls it, so zstd pieces are spread
+ * over worker threads, each with its own wasm instance: the pool is what makes zstd use every core
+ * (as gzip uses the libuv pool). Workers start on demand, up to `size`, and are unref'd while idle
+ * so that an idle pool never keeps the process alive. One pool serves every stream of the process
+ * (layers are built two at a time), in request order.
+ */
 export class ZstdPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];

@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import { decompress } from 'fzstd';
 import { writeSettings } from '../../src/build/produce.js';
 import { layerKey } from '../../src/cache/keys.js';
+import { CogtsError } from '../../src/errors.js';
 import { buildLayer } from '../../src/layer/build.js';
 import { cachedLayer } from '../../src/layer/cache.js';
 import { compressionFor, compressionKey, createCompressor } from '../../src/layer/compression.js';
@@ -239,4 +240,20 @@ t.on('end', () => process.stdout.write(Buffer.concat(out)));
 t.end(Buffer.from('hello zstd\\n'.repeat(100)));`;
   const blob = execFileSync(process.execPath, ['--input-type=module', '-e', script]);
   assert.equal(cli(['-dc'], blob).toString(), 'hello zstd\n'.repeat(100));
+});
+
+test('zstd pool: a piece the worker cannot read is an E_ZSTD error, and the worker serves the next piece', async () => {
+  const pool = new ZstdPool(1);
+  await assert.rejects(pool.compress(new ArrayBuffer(10), 5, 100, 3), (e: unknown) => {
+    assert.ok(e instanceof CogtsError);
+    assert.equal(e.code, 'E_ZSTD');
+    assert.match(e.message, /zstd compression failed: .*(range|length|bounds)/i);
+    return true;
+  });
+  const data = sample(50_000);
+  const ab = new ArrayBuffer(data.length);
+  data.copy(Buffer.from(ab));
+  const frame = await pool.compress(ab, 0, data.length, 3);
+  assert.equal(ab.byteLength, 0, 'the piece was transferred, not copied');
+  assert.ok(cli(['-dc'], frame).equals(data));
 });
