@@ -20,12 +20,15 @@ interface Slot {
   job?: Job;
 }
 
-/** Where the compiled worker script is: next to this module, in dist/ or any other tsc outDir. */
+/**
+ * Where the compiled worker script is: src/layer/ of this tree (dist/ or any other tsc outDir). The
+ * path goes through ../layer/ so it also holds from the CLI bundle (dist/src/cli/cogts.mjs).
+ */
 function workerUrl(): URL {
   // Run from sources under a TypeScript loader, the worker is the .ts file (the loader is inherited
   // through execArgv).
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./zstd-worker${ext}`, import.meta.url);
+  return new URL(`../layer/zstd-worker${ext}`, import.meta.url);
 }
 
 /**

@@ -18,5 +18,10 @@ export const fixturesDir = join(repoRoot, 'fixtures');
 /** The compiled tree this test runs from (dist/ in CI; a helper's own outDir while developing). */
 export const distRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** `node <cogtsBin> …` runs the CLI compiled alongside this test. */
-export const cogtsBin = join(distRoot, 'src', 'cli', 'bin.js');
+/**
+ * `node <cogtsBin> …` runs the CLI compiled alongside this test: the one-file bundle that bin/cogts.js
+ * runs when the build made it (npm run build), else the tsc module tree.
+ */
+export const cogtsBin = existsSync(join(distRoot, 'src', 'cli', 'cogts.mjs'))
+  ? join(distRoot, 'src', 'cli', 'cogts.mjs')
+  : join(distRoot, 'src', 'cli', 'bin.js');
