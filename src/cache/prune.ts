@@ -1,16 +1,16 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CogtsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { LayerCache } from './store.js';
+import { isPipPlanRecord, LayerCache } from './store.js';
 
 export interface CacheItem {
-  kind: 'layer' | 'blob' | 'rootfs';
-  /** Record key, blob digest or snapshot file name. */
+  kind: 'layer' | 'blob' | 'rootfs' | 'plan';
+  /** Record key, blob digest, or snapshot / pip plan file name. */
   name: string;
   bytes: number;
   lastUsed: number;
-  /** For layers: the layer id and kind the record was made for. */
+  /** For layers: the layer id and kind the record was made for; for plans: how many pip layers. */
   what?: string;
 }
 
@@ -47,7 +47,8 @@ async function treeBytes(path: string): Promise<number> {
 
 /**
  * Everything in the cache folder that pruning manages, least recently used first: layer records
- * (with their blob's size), blobs no record points to, and base rootfs snapshots.
+ * (with their blob's size), blobs no record points to, base rootfs snapshots and pip plans. A plan
+ * outliving its layers, or the other way round, only costs a download: each is looked up on its own.
  */
 export async function cacheUsage(dir: string): Promise<CacheUsage> {
   const cache = new LayerCache(dir);
@@ -71,10 +72,20 @@ export async function cacheUsage(dir: string): Promise<CacheUsage> {
   for (const s of await entriesWithStat(join(dir, 'rootfs'))) {
     items.push({ kind: 'rootfs', name: s.name, bytes: s.size, lastUsed: s.mtimeMs });
   }
+  // Every file, damaged ones and a crashed build's temp files included, so pruning can remove them.
+  for (const p of await entriesWithStat(cache.pipPlanDir)) {
+    if (p.dir) continue;
+    const rec = await readFile(p.path, 'utf8')
+      .then((t) => JSON.parse(t) as unknown)
+      .catch(() => undefined);
+    const what = isPipPlanRecord(rec) ? `pip ${rec.groups.length} layer(s)` : undefined;
+    items.push({ kind: 'plan', name: p.name, bytes: p.size, lastUsed: p.mtimeMs, ...(what ? { what } : {}) });
+  }
   items.sort((a, b) => a.lastUsed - b.lastUsed);
   const downloads: { name: string; bytes: number }[] = [];
   for (const e of await entriesWithStat(dir)) {
-    if (!e.dir || ['index', 'blobs', 'rootfs', 'file-hashes', 'layers'].includes(e.name)) continue;
+    if (!e.dir || ['index', 'blobs', 'rootfs', 'file-hashes', 'layers', 'pip-plans'].includes(e.name))
+      continue;
     downloads.push({ name: e.name, bytes: await treeBytes(e.path) });
   }
   return { items, bytes: items.reduce((n, i) => n + i.bytes, 0), downloads };
@@ -129,6 +140,8 @@ export async function pruneCache(dir: string, opts: PruneOptions): Promise<Prune
       }
     } else if (item.kind === 'blob') {
       await rm(join(cache.blobDir, 'sha256', item.name), { force: true });
+    } else if (item.kind === 'plan') {
+      await rm(join(cache.pipPlanDir, item.name), { force: true });
     } else {
       await rm(join(dir, 'rootfs', item.name), { force: true });
     }

@@ -29,6 +29,49 @@ export type StoredRecord = CacheRecord & { lastUsed: number };
 
 const KEY_RE = /^[0-9a-f]{64}$/;
 
+/** One pip layer as a plan records it: enough to key and describe the layer without its wheels. */
+export interface PipPlanGroup {
+  /** "python-packages", or "python-<name>" for a big package's own layer. */
+  name: string;
+  description: string;
+  /** LayerGroup.contentKey: the layer's cache key material. */
+  contentKey: string;
+}
+
+/** Pip plan key (src/pip/plan-key.ts) → the pip layers that resolution installed into. */
+export interface PipPlanRecord {
+  key: string;
+  groups: PipPlanGroup[];
+}
+
+/** Shape check for plans read from disk or a registry: anything else is treated as absent. */
+export function isPipPlanRecord(v: unknown): v is PipPlanRecord {
+  const r = v as PipPlanRecord | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.key === 'string' &&
+    KEY_RE.test(r.key) &&
+    Array.isArray(r.groups) &&
+    r.groups.every(
+      (g) =>
+        typeof g === 'object' &&
+        g !== null &&
+        typeof g.name === 'string' &&
+        typeof g.description === 'string' &&
+        typeof g.contentKey === 'string' &&
+        /^sha256:[0-9a-f]{64}$/.test(g.contentKey),
+    )
+  );
+}
+
+/** Temp file + rename: a concurrent reader sees the whole file or none. */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
 /**
  * A content-addressed layer cache in one folder, shaped like npm's cacache: `index/<key>.json` maps an
  * input key to a record, `blobs/sha256/<hex>` holds compressed layers (the folder buildLayer writes
@@ -78,11 +121,8 @@ export class LayerCache {
 
   /** Records a build; the blob must already be in `blobDir` (buildLayer put it there). */
   async store(rec: CacheRecord): Promise<void> {
-    const file = this.recordPath(rec.key);
     await mkdir(join(this.dir, 'index'), { recursive: true });
-    const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(rec));
-    await rename(tmp, file);
+    await writeAtomic(this.recordPath(rec.key), JSON.stringify(rec));
   }
 
   /** Every readable record, oldest use first. */
@@ -105,6 +145,41 @@ export class LayerCache {
 
   async remove(key: string): Promise<void> {
     if (KEY_RE.test(key)) await rm(this.recordPath(key), { force: true });
+  }
+
+  /** `pip-plans/<key>.json`; pruned by last use (mtime) like the layer records (src/cache/prune.ts). */
+  get pipPlanDir(): string {
+    return join(this.dir, 'pip-plans');
+  }
+
+  private pipPlanPath(key: string): string {
+    return join(this.pipPlanDir, `${key}.json`);
+  }
+
+  /** The pip plan for `key`, touched so pruning sees the use; a damaged file is a miss. */
+  async lookupPipPlan(key: string): Promise<PipPlanRecord | undefined> {
+    if (!KEY_RE.test(key)) return undefined;
+    const file = this.pipPlanPath(key);
+    let rec: unknown;
+    try {
+      rec = JSON.parse(await readFile(file, 'utf8'));
+    } catch {
+      return undefined;
+    }
+    if (!isPipPlanRecord(rec) || rec.key !== key) return undefined;
+    const now = new Date();
+    await utimes(file, now, now).catch(() => {});
+    return { key: rec.key, groups: rec.groups };
+  }
+
+  async storePipPlan(rec: PipPlanRecord): Promise<void> {
+    if (!KEY_RE.test(rec.key)) return;
+    await mkdir(this.pipPlanDir, { recursive: true });
+    await writeAtomic(this.pipPlanPath(rec.key), JSON.stringify({ key: rec.key, groups: rec.groups }));
+  }
+
+  async removePipPlan(key: string): Promise<void> {
+    if (KEY_RE.test(key)) await rm(this.pipPlanPath(key), { force: true });
   }
 }
 
