@@ -7,14 +7,19 @@ import { fetchBlob, headBlob, remoteBlob, uploadBlob } from '../registry/blobs.j
 import type { Registries } from '../registry/client.js';
 import { getManifest, headManifest, putManifest } from '../registry/manifests.js';
 import { mapLimit } from '../registry/retry.js';
-import type { LayerRecord } from './store.js';
+import { isPipPlanRecord, type LayerRecord, type PipPlanRecord } from './store.js';
 
 /** The artifact type (and config media type) of a cogts cache manifest. */
 export const CACHE_ARTIFACT_TYPE = 'application/vnd.cogts.cache.v1+json';
 
+/**
+ * The config blob. `pipPlans` came later: still format 1, since a reader that ignores it only
+ * downloads wheels it could have skipped (older cogts readers check `format` and `records` alone).
+ */
 interface CacheDocument {
   format: 1;
   records: LayerRecord[];
+  pipPlans?: PipPlanRecord[];
 }
 
 async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
@@ -34,6 +39,7 @@ export class RemoteCache {
     private readonly registries: Registries,
     readonly ref: Reference,
     private readonly records: Map<string, LayerRecord>,
+    private readonly plans: Map<string, PipPlanRecord> = new Map(),
   ) {}
 
   get size(): number {
@@ -68,11 +74,24 @@ export class RemoteCache {
         `${formatReference(ref)}: unknown cache document format ${doc.format}`,
       );
     for (const r of doc.records) records.set(r.key, r);
-    return new RemoteCache(registries, ref, records);
+    // A malformed plan is skipped, not fatal: without it the pip layers are keyed after download.
+    const plans = new Map<string, PipPlanRecord>();
+    for (const p of Array.isArray(doc.pipPlans) ? doc.pipPlans : [])
+      if (isPipPlanRecord(p)) plans.set(p.key, { key: p.key, groups: p.groups });
+    return new RemoteCache(registries, ref, records, plans);
   }
 
   all(): LayerRecord[] {
     return [...this.records.values()];
+  }
+
+  allPipPlans(): PipPlanRecord[] {
+    return [...this.plans.values()];
+  }
+
+  /** The pip layers a build recorded for this pip plan key (src/pip/plan-key.ts). */
+  pipPlan(key: string): PipPlanRecord | undefined {
+    return this.plans.get(key);
   }
 
   record(key: string): LayerRecord | undefined {
@@ -105,16 +124,17 @@ function parseCacheRef(text: string): Reference {
 }
 
 /**
- * Writes the cache artifact at `refText`: `records` merged over what is there already (newest wins),
- * each layer blob made present in the cache repository first (HEAD, mount from where it was pushed,
- * or upload), the manifest last.
+ * Writes the cache artifact at `refText`: `records` and `pipPlans` merged over what is there already
+ * (newest wins), each layer blob made present in the cache repository first (HEAD, mount from where
+ * it was pushed, or upload), the manifest last.
  */
 export async function pushRemoteCache(
   registries: Registries,
   refText: string,
   layers: { record: LayerRecord; blob: Blob }[],
   previous?: RemoteCache,
-): Promise<{ digest: string; records: number }> {
+  pipPlans: PipPlanRecord[] = [],
+): Promise<{ digest: string; records: number; pipPlans: number }> {
   const ref = parseCacheRef(refText);
   const c = registries.client(ref.registry);
   const existing =
@@ -128,10 +148,13 @@ export async function pushRemoteCache(
     merged.set(record.key, record);
   });
   const records = [...merged.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-  const config = bytesBlob(
-    Buffer.from(JSON.stringify({ format: 1, records } satisfies CacheDocument)),
-    CACHE_ARTIFACT_TYPE,
-  );
+  const plans = new Map<string, PipPlanRecord>();
+  for (const p of [...existing.allPipPlans(), ...pipPlans])
+    plans.set(p.key, { key: p.key, groups: p.groups });
+  const planList = [...plans.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  // Left out when empty: a cache without pip layers stays byte-identical to what older cogts wrote.
+  const doc: CacheDocument = { format: 1, records, ...(planList.length ? { pipPlans: planList } : {}) };
+  const config = bytesBlob(Buffer.from(JSON.stringify(doc)), CACHE_ARTIFACT_TYPE);
   await uploadBlob(c, ref.repository, config);
   const seen = new Set<string>();
   const manifest: ImageManifest = {
@@ -150,5 +173,5 @@ export async function pushRemoteCache(
     Buffer.from(JSON.stringify(manifest)),
     MediaType.ociManifest,
   );
-  return { digest, records: records.length };
+  return { digest, records: records.length, pipPlans: planList.length };
 }
