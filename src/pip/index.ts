@@ -11,6 +11,7 @@ import { Finder } from './finder.js';
 import { HttpClient } from './http.js';
 import { cachedPlan, entriesFromPlan, type InstalledWheel, type WheelLayout } from './install.js';
 import { type CogtsLock, checkPipLock, type PipLock, pipInputsDigest } from './lockfile.js';
+import { DEFAULT_BIG_PACKAGE_BYTES } from './plan-key.js';
 import {
   emptyRequirementSet,
   parsePackageList,
@@ -24,6 +25,7 @@ export { requirementsFromConfig } from './config-inputs.js';
 export type { WheelLayout } from './install.js';
 export type { CogtsLock, PipLock, PipLockPackage } from './lockfile.js';
 export { checkPipLock, LOCK_FILE_NAME, pipInputsDigest, readLock, writeLockSection } from './lockfile.js';
+export { DEFAULT_BIG_PACKAGE_BYTES, type PlanKeyPackage, pipPlanKey } from './plan-key.js';
 export type { RequirementSet, SourcedRequirement } from './requirements.js';
 export { emptyRequirementSet, parsePackageList, readRequirementsFile } from './requirements.js';
 export type { ResolvedPackage } from './resolver.js';
@@ -231,7 +233,7 @@ export async function lockPython(resolution: Resolution, cacheDir: string): Prom
 
 export interface InstallOptions extends WheelLayout {
   cacheDir: string;
-  /** Packages at least this big unpacked get a group (layer) of their own. Default 100 MB. */
+  /** Packages at least this big unpacked get a group (layer) of their own. Default 100 MiB. */
   bigPackageBytes?: number;
   /** Wheels downloaded/verified at once (default 4). */
   concurrency?: number;
@@ -308,7 +310,7 @@ export async function installWheels(resolution: Resolution, opts: InstallOptions
       );
     });
   }
-  const big = opts.bigPackageBytes ?? 100 * 1024 * 1024;
+  const big = opts.bigPackageBytes ?? DEFAULT_BIG_PACKAGE_BYTES;
   const groups: LayerGroup[] = [];
   const rest: LayerGroup = { name: 'python-packages', packages: [], entries: [], size: 0, contentKey: '' };
   const digestOf = new Map<string, string>();
