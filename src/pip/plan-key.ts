@@ -33,7 +33,8 @@ let installerPrint: string | undefined;
 export function installerFingerprint(): string {
   if (installerPrint) return installerPrint;
   const h = createHash('sha256');
-  for (const m of ['./index.js', './install.js', './record.js', './scripts.js', './names.js', './zip.js']) {
+  // Through ../pip/ so the paths hold from the one-file CLI bundle in dist/src/cli/ too.
+  for (const m of ['index', 'install', 'record', 'scripts', 'names', 'zip'].map((n) => `../pip/${n}.js`)) {
     h.update(m).update('\0');
     try {
       h.update(readFileSync(fileURLToPath(new URL(m, import.meta.url))));

@@ -1,5 +1,6 @@
 /** The pip plan key: what names the pip layers before any wheel is downloaded. */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import {
   DEFAULT_BIG_PACKAGE_BYTES,
@@ -81,4 +82,8 @@ test('no key when any wheel hash is unknown before download', () => {
 test('the installer fingerprint comes from the compiled pip modules', () => {
   assert.match(installerFingerprint(), /^[0-9a-f]{16}$/);
   assert.equal(installerFingerprint(), installerFingerprint());
+  // What it would be if no module file were found: the module names alone.
+  const names = createHash('sha256');
+  for (const n of ['index', 'install', 'record', 'scripts', 'names', 'zip']) names.update(`../pip/${n}.js\0`);
+  assert.notEqual(installerFingerprint(), names.digest('hex').slice(0, 16), 'the module files were read');
 });
