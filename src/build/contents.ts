@@ -3,12 +3,14 @@ import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type FileHashes, mapConcurrent } from '../cache/file-hash.js';
 import { sha256Hex } from '../cache/keys.js';
+import type { RemoteCache } from '../cache/remote.js';
+import type { PipPlanRecord } from '../cache/store.js';
 import type { Config } from '../config/types.js';
 import { CogtsError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import type { RemoteImage } from '../oci/remote.js';
 import type { BuildPlan, CodeLayerSpec, LayerSpec, PythonLayerSpec } from '../plan/types.js';
-import { detectLibc, type Rootfs } from '../rootfs/index.js';
+import type { Rootfs } from '../rootfs/index.js';
 import { codeEntries } from '../sources/code.js';
 import type { PythonProviderKind, PythonRuntime } from '../sources/python/index.js';
 import {
@@ -18,7 +20,6 @@ import {
   runtimeEntries,
   serverBundlePath,
 } from '../sources/runtime.js';
-import { wheelLayout } from './python-layout.js';
 
 /** Everything a layer producer may need, computed once per build. */
 export interface BuildContext {
@@ -38,6 +39,10 @@ export interface BuildContext {
    * (runtime and code need neither the base nor Python), so this is the one ordering between them.
    */
   python: Deferred<PythonRuntime>;
+  /** `--cache-from`: besides layers, it may know a resolution's pip layers before any download. */
+  remoteCache?: RemoteCache;
+  /** Pip plans this build made or used, for `--cache-to` (src/build/pip-layers.ts). */
+  pipPlans: PipPlanRecord[];
 }
 
 export interface Deferred<T> {
@@ -76,7 +81,7 @@ export const LARGE_FILE_BYTES = 32 << 20;
 // The apt, pip and Python-provider modules (and what they pull in) load only when a plan needs
 // them: module loading is a large part of a warm build's wall time.
 const aptModule = () => import('../apt/index.js');
-const pipModule = () => import('../pip/index.js');
+const pipModule = () => import('./pip-layers.js');
 const pythonModule = () => import('../sources/python/index.js');
 
 export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise<LayerContent[]> {
@@ -130,7 +135,7 @@ export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise
         },
       );
     case 'pip':
-      return pipLayers(spec.id, ctx);
+      return (await pipModule()).pipLayers(spec.id, ctx);
     case 'runtime':
       return one(await runtimeInputs(ctx), async () => {
         const nodeBinary = await fetchNodeBinary({
@@ -265,52 +270,4 @@ async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<
       return runtime;
     }
   }
-}
-
-/**
- * All pip layers come from one resolution. Packages of 100 MB or more unpacked (torch, each
- * nvidia-* library) get a layer each, so every model on the same torch/CUDA shares those blobs.
- */
-async function pipLayers(id: string, ctx: BuildContext): Promise<LayerContent[]> {
-  const python = await ctx.python.promise;
-  const { installWheels, LOCK_FILE_NAME, readLock, resolvePython } = await pipModule();
-  const { requirementsFromConfig } = await import('../pip/config-inputs.js');
-  const view = await ctx.baseFs();
-  const libc = detectLibc(view);
-  const p = ctx.plan.python;
-  const cacheDir = join(ctx.cacheDir, 'pip');
-  // cogts.lock beside cog.yaml: its versions are preferred, and with --locked used as they are.
-  const lockPath = join(ctx.plan.projectDir, LOCK_FILE_NAME);
-  const lock = await readLock(lockPath);
-  const resolution = await resolvePython({
-    ...(lock ? { lock } : {}),
-    locked: ctx.plan.network.locked,
-    lockPath,
-    requirements: requirementsFromConfig(ctx.config),
-    indexes: {
-      ...(p.indexUrl ? { indexUrl: p.indexUrl } : {}),
-      extraIndexUrls: p.extraIndexUrls,
-      findLinks: p.findLinks,
-    },
-    target: {
-      pythonVersion: python.minor,
-      platform: platformOf(ctx.plan),
-      ...(libc?.kind === 'glibc' && libc.version ? { glibc: libc.version } : {}),
-      ...(libc?.kind === 'musl' && libc.version ? { musl: libc.version } : {}),
-    },
-    cacheDir,
-  });
-  ctx.log(
-    `pip: ${resolution.packages.length} packages (${resolution.packages.map((x) => `${x.name}==${x.version}`).join(' ')})`,
-  );
-  const layout = wheelLayout(python);
-  const groups = await installWheels(resolution, { ...layout, cacheDir });
-  return groups.map((g) => ({
-    id: g.name === 'python-packages' ? id : `${id}:${g.name.replace(/^python-/, '')}`,
-    kind: 'pip' as const,
-    description: `pip: ${g.packages.map((x) => `${x.name}==${x.version}`).join(' ')}`,
-    // Scripts' shebangs name the interpreter; the layout says where files land.
-    inputs: { contentKey: g.contentKey, layout },
-    entries: async () => g.entries,
-  }));
 }

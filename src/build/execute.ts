@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { FileHashes } from '../cache/file-hash.js';
 import type { RemoteCache } from '../cache/remote.js';
 import { loadRootfsSnapshot, saveRootfsSnapshot } from '../cache/rootfs-snapshot.js';
-import { LayerCache } from '../cache/store.js';
+import { LayerCache, type PipPlanRecord } from '../cache/store.js';
 import { loadConfig } from '../config/load.js';
 import { CogtsError } from '../errors.js';
 import { type Addition, appendLayers, type ConfigPatch, createdFromEnv, type Image } from '../oci/image.js';
@@ -67,6 +67,8 @@ export interface BuildResult {
   empty: Produced[];
   python: PythonRuntime;
   schema: Record<string, unknown>;
+  /** Pip plans made or used, for `--cache-to` (src/build/pip-layers.ts). */
+  pipPlans: PipPlanRecord[];
 }
 
 /**
@@ -98,6 +100,8 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
     base,
     fileHashes: await FileHashes.open(local ? cacheDir : undefined, plan.projectDir),
     python: deferred<PythonRuntime>(),
+    ...(opts.remoteCache ? { remoteCache: opts.remoteCache } : {}),
+    pipPlans: [],
     baseFs: () => {
       fs ??= baseView(base, local ? cacheDir : undefined);
       return fs;
@@ -143,7 +147,8 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
   const built = produced.filter((p): p is BuiltLayer => p.layer !== undefined);
   const additions: Addition[] = built.map((b) => ({ layer: b.layer, createdBy: `cogts: ${b.description}` }));
   const image = appendLayers(base, additions, imagePatch(plan, base, python, schema));
-  return { image, base, layers: built, empty: produced.filter((p) => !p.layer), python, schema };
+  const empty = produced.filter((p) => !p.layer);
+  return { image, base, layers: built, empty, python, schema, pipPlans: ctx.pipPlans };
 }
 
 /**

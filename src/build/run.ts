@@ -98,7 +98,7 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
     if (cacheTo && remote) {
       const layers = result.layers.flatMap((l) => (l.record ? [{ record: l.record, blob: l.layer }] : []));
       const r = await phase('cache-export', () =>
-        remote.pushRemoteCache(registries, cacheTo, layers, remoteCache),
+        remote.pushRemoteCache(registries, cacheTo, layers, remoteCache, result.pipPlans),
       );
       cacheExport = { ref: cacheTo, ...r };
       log(`cache-to ${cacheTo}: ${r.records} layer records (${r.digest})`);
