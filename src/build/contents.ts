@@ -135,7 +135,7 @@ export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise
         },
       );
     case 'pip':
-      return (await pipModule()).pipLayers(spec.id, ctx);
+      return (await pipModule()).pipLayers(spec, ctx);
     case 'runtime':
       return one(await runtimeInputs(ctx), async () => {
         const nodeBinary = await fetchNodeBinary({

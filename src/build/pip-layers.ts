@@ -10,7 +10,6 @@ import { LayerCache, type PipPlanGroup, type PipPlanRecord } from '../cache/stor
 import { CogtsError } from '../errors.js';
 import { requirementsFromConfig } from '../pip/config-inputs.js';
 import {
-  DEFAULT_BIG_PACKAGE_BYTES,
   type InstallOptions,
   installWheels,
   type LayerGroup,
@@ -21,11 +20,13 @@ import {
   resolvePython,
   type WheelLayout,
 } from '../pip/index.js';
+import type { PipLayerSpec } from '../plan/types.js';
 import { detectLibc } from '../rootfs/index.js';
 import type { BuildContext, LayerContent } from './contents.js';
 import { wheelLayout } from './python-layout.js';
 
-export async function pipLayers(id: string, ctx: BuildContext): Promise<LayerContent[]> {
+export async function pipLayers(spec: PipLayerSpec, ctx: BuildContext): Promise<LayerContent[]> {
+  const { id, ownLayerBytes } = spec;
   const python = await ctx.python.promise;
   const cacheDir = join(ctx.cacheDir, 'pip');
   const resolution = await resolve(ctx, python.minor, cacheDir);
@@ -33,8 +34,8 @@ export async function pipLayers(id: string, ctx: BuildContext): Promise<LayerCon
     `pip: ${resolution.packages.length} packages (${resolution.packages.map((x) => `${x.name}==${x.version}`).join(' ')})`,
   );
   const layout = wheelLayout(python);
-  const install: InstallOptions = { ...layout, cacheDir, bigPackageBytes: DEFAULT_BIG_PACKAGE_BYTES };
-  const key = pipPlanKey(resolution.packages, layout, DEFAULT_BIG_PACKAGE_BYTES);
+  const install: InstallOptions = { ...layout, cacheDir, bigPackageBytes: ownLayerBytes };
+  const key = pipPlanKey(resolution.packages, layout, ownLayerBytes);
   const local = ctx.plan.cache.enabled ? new LayerCache(ctx.plan.cache.dir) : undefined;
   if (key) {
     const mine = await local?.lookupPipPlan(key);

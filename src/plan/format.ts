@@ -94,7 +94,6 @@ function layerDetail(layer: LayerSpec, plan: BuildPlan): string | undefined {
     case 'python':
       return `provider ${layer.provider}, prefix ${layer.prefix}`;
     case 'pip': {
-      if (layer.include !== 'rest') return `takes ${layer.include.join(', ')}`;
       const reqs = plan.python.requirements.map((r) => r.line);
       const idx = [plan.python.indexUrl ?? 'PyPI', ...plan.python.extraIndexUrls].join(', ');
       return `${reqs.length} requirement(s): ${reqs.slice(0, 6).join(' ')}${reqs.length > 6 ? ' …' : ''}; indexes: ${idx}`;

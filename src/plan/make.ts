@@ -128,40 +128,31 @@ export function makePlan(config: Config, toolchain: Toolchain, options: PlanOpti
   };
 }
 
+/** Distributions at least this big unpacked get a pip layer of their own (see PipLayerSpec). */
+export const OWN_LAYER_BYTES = 100 * 1024 * 1024;
+
 /**
- * GPU frameworks are split out: the nvidia-* CUDA libraries (GBs, shared by every model on the
- * same CUDA), then the framework itself (shared by every model on the same release), then the
- * model's own packages, so each blob is uploaded once per registry, not once per model.
+ * One pip layer spec: all wheels come from one resolution, and the executor splits out the big
+ * distributions (CUDA libraries, the framework) by size, so each blob is uploaded once per
+ * registry, not once per model.
  */
 function pipLayers(toolchain: Toolchain): PipLayerSpec[] {
   if (toolchain.requirements.length === 0) return [];
-  const layers: PipLayerSpec[] = [];
-  if (toolchain.gpu && (toolchain.torch || toolchain.tensorflow)) {
-    layers.push({
+  const big = [
+    ...(toolchain.gpu && (toolchain.torch || toolchain.tensorflow) ? ['nvidia-* CUDA libraries'] : []),
+    ...(toolchain.torch ? [`torch ${toolchain.torch.version ?? toolchain.torch.requested}`] : []),
+    ...(toolchain.tensorflow
+      ? [`tensorflow ${toolchain.tensorflow.version ?? toolchain.tensorflow.requested}`]
+      : []),
+  ];
+  return [
+    {
       kind: 'pip',
-      id: 'pip-cuda-libs',
-      description: 'CUDA libraries from pip (nvidia-*)',
-      include: ['nvidia-*'],
-    });
-  }
-  if (toolchain.torch) {
-    layers.push({
-      kind: 'pip',
-      id: 'pip-torch',
-      description: `torch ${toolchain.torch.version ?? toolchain.torch.requested}${toolchain.torch.build ? ` (${toolchain.torch.build})` : ''}`,
-      include: ['torch', 'torchvision', 'torchaudio', 'triton'],
-    });
-  }
-  if (toolchain.tensorflow) {
-    layers.push({
-      kind: 'pip',
-      id: 'pip-tensorflow',
-      description: `tensorflow ${toolchain.tensorflow.version ?? toolchain.tensorflow.requested}`,
-      include: ['tensorflow', 'tensorflow-*', 'keras', 'tf-keras'],
-    });
-  }
-  layers.push({ kind: 'pip', id: 'pip', description: 'Python packages', include: 'rest' });
-  return layers;
+      id: 'pip',
+      description: `Python packages; each of ${OWN_LAYER_BYTES >> 20} MiB or more in a layer of its own${big.length ? ` (${big.join(', ')})` : ''}`,
+      ownLayerBytes: OWN_LAYER_BYTES,
+    },
+  ];
 }
 
 function imageConfig(config: Config, toolchain: Toolchain, options: PlanOptions): ImageConfigSpec {

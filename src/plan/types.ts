@@ -106,14 +106,15 @@ export interface PythonLayerSpec extends LayerBase {
 }
 
 /**
- * Some of the wheels of `BuildPlan.python`, resolved once for all pip layers. `include` lists
- * distribution names (globs allowed: "nvidia-*") that go in this layer together with everything
- * only they depend on; `"rest"` takes whatever earlier pip layers did not. Big frameworks get
- * their own layer so models that share torch share the blob.
+ * Every wheel of `BuildPlan.python`, from one resolution. Which layers they land in is decided by
+ * size once the wheels are known: a distribution of `ownLayerBytes` or more unpacked (torch, each
+ * nvidia-* CUDA library, tensorflow) gets a layer of its own, so models on the same torch/CUDA
+ * share those blobs; the rest share one layer. (Name lists fixed in the plan missed new big
+ * packages, e.g. triton or cuda-bindings, and put small ones in layers of their own.)
  */
 export interface PipLayerSpec extends LayerBase {
   kind: 'pip';
-  include: string[] | 'rest';
+  ownLayerBytes: number;
 }
 
 /**
