@@ -2,7 +2,7 @@ import { parseSize, pruneCache } from '../cache/prune.js';
 import { family } from '../oci/image.js';
 import { parseReference } from '../oci/reference.js';
 import type { BuildPlan } from '../plan/types.js';
-import type { BuildSummary, Phase } from '../progress/events.js';
+import type { BuildSummary, Phase, Progress } from '../progress/events.js';
 import { createProgress, formatBytes, summaryLines } from '../progress/render.js';
 import type { PythonProviderKind } from '../sources/python/index.js';
 import { deliver } from './deliver.js';
@@ -91,6 +91,7 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
           });
         },
         eager,
+        uploadProgress(progress, layerOf),
       ),
     );
     let cacheExport: { ref: string; digest: string; records: number } | undefined;
@@ -167,4 +168,27 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
     progress.close();
     await registries.close();
   }
+}
+
+/**
+ * 'bytes' events for blobs the push sends (layers from the cache, base layers copied from another
+ * registry), at most one per blob every 200 ms plus the last: a 5 GB blob is not 80k JSON lines.
+ */
+function uploadProgress(
+  progress: Progress,
+  layerOf: ReadonlyMap<string, string>,
+): (digest: string, sent: number, size: number) => void {
+  const last = new Map<string, number>();
+  return (digest, sent, size) => {
+    const now = Date.now();
+    if (sent < size && now - (last.get(digest) ?? 0) < 200) return;
+    last.set(digest, now);
+    progress.emit({
+      type: 'bytes',
+      id: layerOf.get(digest) ?? digest.slice(7, 19),
+      stage: 'upload',
+      bytes: sent,
+      total: size,
+    });
+  };
 }

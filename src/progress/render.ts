@@ -97,7 +97,7 @@ function ttyWriter(stream: NodeJS.WriteStream): Progress {
       }
       if (e.type === 'layer' && e.status === 'start') live.set(`${e.id}build`, `building ${e.id}…`);
       if (e.type === 'layer' && e.status !== 'start') live.delete(`${e.id}build`);
-      if (e.type === 'blob' && e.layer) live.delete(`${e.layer}upload`);
+      if (e.type === 'blob') live.delete(`${e.layer ?? e.digest.slice(7, 19)}upload`);
       clear();
       const line = plainLine(e);
       if (line !== undefined) stream.write(`${line}\n`);

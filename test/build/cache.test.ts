@@ -178,4 +178,25 @@ describe('layer cache', { skip: !bundled && 'run `npm run build` first (bundles 
     assert.ok(summary.summary.phases.layers > 0);
     assert.ok(events.some((e) => e.type === 'blob' && e.result === 'uploaded'));
   });
+
+  test('--progress json: cached layers pushed to a new repository report upload bytes up to their size', async () => {
+    const project = newProject(f);
+    const cache = newCacheDir(f);
+    const first = await cogtsBuild(f, project, `${f.reg.host}/cache/upload-a:1`, cache);
+    assert.equal(first.status, 0, first.stderr);
+    const r = await cogtsBuild(f, project, `${f.reg.host}/cache/upload-b:1`, cache, ['--progress', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(outcomes(r.json), { runtime: 'cached', code: 'cached' });
+    const events = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const runtime = r.json.layers.find((l: { id: string }) => l.id === 'runtime');
+    const uploads = events.filter((e) => e.type === 'bytes' && e.stage === 'upload' && e.id === 'runtime');
+    assert.ok(uploads.length >= 1, 'the runtime layer upload reports progress');
+    assert.equal(uploads.at(-1).bytes, runtime.size);
+    assert.equal(uploads.at(-1).total, runtime.size);
+    // Throttled: a ~40 MB blob is a handful of events, not one per chunk.
+    assert.ok(uploads.length < 50, `${uploads.length} events`);
+  });
 });
