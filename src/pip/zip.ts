@@ -4,8 +4,10 @@
  * so learning a 2 GB torch wheel's dependencies costs a few KB.
  */
 
-import type { Readable } from 'node:stream';
-import { inflateRawSync } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import { CogtsError } from '../errors.js';
 import type { HttpClient } from './http.js';
@@ -48,30 +50,85 @@ export function openZip(path: string, shown = path): Promise<ZipHandle> {
             );
           else reject(new CogtsError('E_PIP_WHEEL', `${shown}: corrupt zip: ${e.message}`, { cause: e }));
         });
-        zf.on('end', () =>
+        zf.on('end', () => {
+          // Members are read with our own positioned reads: yauzl's reader goes 16 KiB at a time
+          // (a 200 MB wheel was ~13k pool round trips and as many buffers for the GC); it still
+          // parses and checks the central directory.
+          zf.close();
+          const file = openFile(path, 'r');
+          file.catch(() => {});
           resolve({
             entries,
-            open: (entry) =>
-              new Promise((res, rej) =>
-                zf.openReadStream(entry, (e, s) =>
-                  e || !s
-                    ? rej(
-                        new CogtsError(
-                          'E_PIP_WHEEL',
-                          `${shown}: cannot read ${entry.fileName}: ${e?.message}`,
-                          { cause: e },
-                        ),
-                      )
-                    : res(s),
-                ),
-              ),
-            close: () => zf.close(),
-          }),
-        );
+            open: async (entry) => readMember(await file, path, entry, shown),
+            close: () => void file.then((f) => f.close()).catch(() => {}),
+          });
+        });
         zf.readEntry();
       },
     );
   });
+}
+
+/** Errors once more than `limit` bytes pass: a member must not inflate past its declared size. */
+class SizeLimit extends Transform {
+  private seen = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly what: string,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit)
+      cb(new CogtsError('E_PIP_WHEEL', `${this.what} inflates past its declared ${this.limit} bytes`));
+    else cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    cb(
+      this.seen === this.limit
+        ? null
+        : new CogtsError('E_PIP_WHEEL', `${this.what} is ${this.seen} bytes, the zip says ${this.limit}`),
+    );
+  }
+}
+
+type FileHandle = Awaited<ReturnType<typeof openFile>>;
+
+async function readMember(f: FileHandle, path: string, entry: yauzl.Entry, shown: string): Promise<Readable> {
+  const what = `${shown}: ${entry.fileName}`;
+  const lh = Buffer.alloc(30);
+  await f.read(lh, 0, 30, entry.relativeOffsetOfLocalHeader);
+  if (lh.readUInt32LE(0) !== 0x04034b50)
+    throw new CogtsError('E_PIP_WHEEL', `${what}: bad local file header`);
+  const start = entry.relativeOffsetOfLocalHeader + 30 + lh.readUInt16LE(26) + lh.readUInt16LE(28);
+  const n = entry.compressedSize;
+  let raw: Readable;
+  if (n <= 256 << 10) {
+    // Most members are small source files: one read, no stream machinery.
+    const buf = Buffer.allocUnsafe(n);
+    const { bytesRead } = n ? await f.read(buf, 0, n, start) : { bytesRead: 0 };
+    if (bytesRead !== n)
+      throw new CogtsError('E_PIP_WHEEL', `${what}: truncated (${bytesRead} of ${n} bytes)`);
+    raw = Readable.from([buf], { objectMode: false });
+  } else {
+    // Big members (few per wheel) get their own descriptor: streams on one FileHandle all listen to it.
+    raw = createReadStream(path, { start, end: start + n - 1, highWaterMark: 1 << 20 });
+  }
+  if (entry.compressionMethod === 0)
+    return n === entry.uncompressedSize ? raw : raw.pipe(new SizeLimit(entry.uncompressedSize, what));
+  if (entry.compressionMethod !== 8)
+    throw new CogtsError(
+      'E_PIP_WHEEL',
+      `${what} uses unsupported zip compression ${entry.compressionMethod}`,
+    );
+  const inflate = createInflateRaw({ chunkSize: 256 << 10 });
+  const limit = new SizeLimit(entry.uncompressedSize, what);
+  raw.on('error', (e) => inflate.destroy(e));
+  inflate.on('error', (e) =>
+    limit.destroy(new CogtsError('E_PIP_WHEEL', `${what}: ${e.message}`, { cause: e })),
+  );
+  return raw.pipe(inflate).pipe(limit);
 }
 
 export async function readAll(s: Readable): Promise<Buffer> {
