@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { CogtsError } from '../errors.js';
 import { type BuildLayerOptions, buildLayer } from '../layer/build.js';
 import type { LayerEntry } from '../layer/entry.js';
@@ -43,7 +44,8 @@ export class EagerUpload {
     this.location = this.client.resolveLocation(res);
   }
 
-  private async patch(data: Buffer): Promise<void> {
+  /** One PATCH of `chunks` (sent as they are: concatenating them copied every compressed byte once more). */
+  private async patch(chunks: Buffer[], length: number): Promise<void> {
     if (!this.location) await this.start();
     const start = this.offset;
     const res = await this.client.send({
@@ -53,26 +55,27 @@ export class EagerUpload {
       actions: 'pull,push',
       headers: {
         'content-type': 'application/octet-stream',
-        'content-length': String(data.length),
-        'content-range': `${start}-${start + data.length - 1}`,
+        'content-length': String(length),
+        'content-range': `${start}-${start + length - 1}`,
       },
-      body: data,
+      body: async () => Readable.from(chunks, { objectMode: false }),
       expect: [202],
       noRetry: true,
     });
     await res.body.dump();
     this.location = this.client.resolveLocation(res);
-    this.offset += data.length;
+    this.offset += length;
     const min = Number(header(res, 'oci-chunk-min-length') ?? 0);
     if (min > this.chunkSize)
       throw new CogtsError('E_UPLOAD', `registry wants chunks of at least ${min} bytes`);
   }
 
   private launch(): void {
-    const data = Buffer.concat(this.buf);
+    const chunks = this.buf;
+    const length = this.bufBytes;
     this.buf = [];
     this.bufBytes = 0;
-    this.inflight = this.patch(data).catch((e) => {
+    this.inflight = this.patch(chunks, length).catch((e) => {
       this.failed = e;
     });
   }
