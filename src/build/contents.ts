@@ -7,7 +7,7 @@ import type { RemoteCache } from '../cache/remote.js';
 import type { PipPlanRecord } from '../cache/store.js';
 import type { Config } from '../config/types.js';
 import { CogtsError } from '../errors.js';
-import type { LayerEntry } from '../layer/entry.js';
+import { bufferEntry, type LayerEntry } from '../layer/entry.js';
 import type { RemoteImage } from '../oci/remote.js';
 import type { BuildPlan, CodeLayerSpec, LayerSpec, PythonLayerSpec } from '../plan/types.js';
 import type { Rootfs } from '../rootfs/index.js';
@@ -43,6 +43,8 @@ export interface BuildContext {
   remoteCache?: RemoteCache;
   /** Pip plans this build made or used, for `--cache-to` (src/build/pip-layers.ts). */
   pipPlans: PipPlanRecord[];
+  /** The predictor's OpenAPI schema (read statically), also written into the code layer as Cog does. */
+  schema: Record<string, unknown>;
 }
 
 export interface Deferred<T> {
@@ -194,6 +196,8 @@ async function runtimeInputs(ctx: BuildContext): Promise<unknown> {
  */
 async function codeLayers(spec: CodeLayerSpec, ctx: BuildContext): Promise<LayerContent[]> {
   const entries = await codeEntries(spec.sourceDir, { dest: spec.target });
+  // Cog also leaves the schema at <workdir>/.cog/openapi_schema.json; tools read it from there.
+  const schemaPath = posix.join(spec.target, '.cog', 'openapi_schema.json');
   const hostPath = (p: string) => join(spec.sourceDir, posix.relative(spec.target, p));
   const big = new Set(
     entries.filter((e) => e.type === 'file' && e.size >= LARGE_FILE_BYTES).map((e) => e.path),
@@ -208,7 +212,9 @@ async function codeLayers(spec: CodeLayerSpec, ctx: BuildContext): Promise<Layer
             'f',
             e.mode ?? (e.executable ? 0o755 : 0o644),
             e.size,
-            await ctx.fileHashes.hash(hostPath(e.path)),
+            e.path === schemaPath
+              ? sha256Hex(JSON.stringify(ctx.schema))
+              : await ctx.fileHashes.hash(hostPath(e.path)),
           ];
         case 'dir':
           return [e.path, 'd', e.mode ?? 0o755];
@@ -218,7 +224,10 @@ async function codeLayers(spec: CodeLayerSpec, ctx: BuildContext): Promise<Layer
           return [e.path, 'h', e.target];
       }
     });
-  const small = entries.filter((e) => !isBig(e));
+  const small = [
+    ...entries.filter((e) => !isBig(e) && e.path !== schemaPath),
+    bufferEntry(schemaPath, JSON.stringify(ctx.schema)),
+  ];
   const out: LayerContent[] = [];
   if (big.size > 0) {
     const weights = entries.filter(isBig);

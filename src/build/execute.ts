@@ -102,6 +102,7 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
     python: deferred<PythonRuntime>(),
     ...(opts.remoteCache ? { remoteCache: opts.remoteCache } : {}),
     pipPlans: [],
+    schema,
     baseFs: () => {
       fs ??= baseView(base, local ? cacheDir : undefined);
       return fs;

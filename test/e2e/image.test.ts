@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -95,10 +95,14 @@ describe('built images run their own entrypoint', {
       assert.equal(health.status, 'READY', run.output());
       await fn(url);
       const schema = await (await fetch(`${url}/openapi.json`)).json();
+      const label = JSON.parse(labels(ref)['run.cog.openapi_schema'] ?? 'null');
+      assert.deepEqual(schema, label, 'served schema == label');
+      // Cog also writes the schema into the image at <workdir>/.cog/openapi_schema.json.
+      const file = join(image.bundle, 'rootfs', 'src', '.cog', 'openapi_schema.json');
       assert.deepEqual(
-        schema,
-        JSON.parse(labels(ref)['run.cog.openapi_schema'] ?? 'null'),
-        'served schema == label',
+        JSON.parse(readFileSync(file, 'utf8')),
+        label,
+        '/src/.cog/openapi_schema.json == label',
       );
       // docker stop: SIGTERM to PID 1, which drains and exits 0 well before a SIGKILL would come.
       run.signal('TERM');
