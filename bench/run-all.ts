@@ -9,7 +9,10 @@
  *   5. peak RSS of building one 3 GiB layer.
  * Every measurement is a fresh process; medians over `runs`.
  *
- *   npx tsc -p tsconfig.json --outDir dist-h && node dist-h/bench/run-all.js [runs=3] [--no-write]
+ *   npm run build && npx tsc -p tsconfig.json --outDir dist-h && cp -r dist/runtime dist-h/ &&
+ *     cp dist/src/cli/cogts.mjs dist-h/src/cli/ && node dist-h/bench/run-all.js [runs=3] [--no-write]
+ *   --cold-only: only the cold build vs umoci+skopeo; --env-only: start the registry, base and index,
+ *   print a build command and wait (for profiling by hand). BENCH_NODE_ARGS: flags for the builds' node.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,7 +38,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { buildLayer } from '../src/layer/build.js';
-import { DEFAULT_GZIP, ParallelGzip } from '../src/layer/gzip.js';
+import { type CompressionAlgorithm, compressionFor, createCompressor } from '../src/layer/compression.js';
+import { DEFAULT_GZIP } from '../src/layer/gzip.js';
 import { imageLayoutFromRootfs, pushImage } from '../test/helpers/base-image.js';
 import { testCacheDir } from '../test/helpers/cache.js';
 import { debootstrapBase } from '../test/helpers/debootstrap.js';
@@ -48,15 +52,23 @@ const MB = 1 << 20;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-/** Child: compress a file with ParallelGzip at `level`, discard the output. Prints ms. */
-async function gzipChild(file: string, level: number): Promise<void> {
+/** Child: compress a file as a cogts layer would (gzip or zstd at `level`), count the output. Prints "ms bytes". */
+async function compressChild(file: string, algorithm: CompressionAlgorithm, level: number): Promise<void> {
   const t0 = performance.now();
+  let bytes = 0;
   await pipeline(
     createReadStream(file, { highWaterMark: MB }),
-    new ParallelGzip({ ...DEFAULT_GZIP, level }),
-    new Writable({ write: (_c, _e, cb) => cb() }),
+    createCompressor(compressionFor({ algorithm, level })),
+    new Writable({
+      write: (c: Buffer, _e, cb) => {
+        bytes += c.length;
+        cb();
+      },
+    }),
   );
-  process.stdout.write(`${Math.round(performance.now() - t0)}\n`);
+  process.stdout.write(`${Math.round(performance.now() - t0)} ${bytes}\n`);
+  // The zstd worker pool keeps the process alive until told otherwise.
+  process.exit(0);
 }
 
 /** Child: one layer of `gib` GiB (1 MiB random and 1 MiB text, alternating), streamed from memory. */
@@ -146,11 +158,17 @@ function writeModel(dir: string): void {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--gzip-child')
-    return gzipChild(process.argv[3] as string, Number(process.argv[4]));
+  if (process.argv[2] === '--compress-child')
+    return compressChild(
+      process.argv[3] as string,
+      process.argv[4] as CompressionAlgorithm,
+      Number(process.argv[5]),
+    );
   if (process.argv[2] === '--rss-child') return rssChild(Number(process.argv[3]), process.argv[4] as string);
   const runs = Number(process.argv[2] ?? 3);
   const write = !process.argv.includes('--no-write');
+  // Only the cold build vs umoci+skopeo (for profiling the cold path); nothing is written.
+  const coldOnly = process.argv.includes('--cold-only');
   const started = new Date();
   const load0 = loadavg()[0] as number;
   const work = mkdtempSync(join(tmpdir(), 'cogts-bench-all-'));
@@ -187,6 +205,8 @@ async function main(): Promise<void> {
       const r = await timed(
         process.execPath,
         [
+          // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the builds
+          ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
           cogtsBin,
           'build',
           '--json',
@@ -217,6 +237,14 @@ async function main(): Promise<void> {
         });
       return { ms: r.ms, json: JSON.parse(r.stdout), events };
     };
+    if (process.argv.includes('--env-only')) {
+      // Keeps the registry, base and index up and prints a cold build command, for profiling by hand.
+      out(
+        `cd ${project} && SOURCE_DATE_EPOCH=0 node ${cogtsBin} build --base-image ${base} --index-url ${index.url} --cache-dir $(mktemp -d) --push ${reg.host}/bench/manual:1`,
+      );
+      await new Promise((r) => process.once('SIGINT', r));
+      return;
+    }
     // Warm-up (not measured): fills the shared Node download, the page cache and the registry's base.
     await build(freshCache(), `${reg.host}/bench/warmup:1`);
 
@@ -293,6 +321,10 @@ async function main(): Promise<void> {
       coldBytes = c.json.upload.bytesUploaded;
       modelBytes = c.json.layers.reduce((s: number, l: { size: number }) => s + l.size, 0);
       umoci.push(umociOnce(`${r}`));
+      if (coldOnly) {
+        out(`cold ${fmt(c.ms)} vs umoci+skopeo ${fmt(umoci[r] as number)}`);
+        continue;
+      }
       for (let w = 0; w < 2; w++) {
         writeFileSync(
           join(project, 'predict.py'),
@@ -309,6 +341,12 @@ async function main(): Promise<void> {
       rmSync(cache, { recursive: true, force: true });
     }
 
+    if (coldOnly) {
+      out(
+        `median cold ${fmt(median(cold))} vs ${fmt(median(umoci))}: ${(median(cold) / median(umoci)).toFixed(2)}x`,
+      );
+      return;
+    }
     // 3: a fresh cache folder with --cache-from (cache exported once by a warm build).
     const exporter = freshCache();
     await build(exporter, `${reg.host}/bench/export:1`, ['--cache-to', `${reg.host}/bench/cache:buildcache`]);
@@ -330,22 +368,30 @@ async function main(): Promise<void> {
     execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
     const tarMB = statSync(tar).size / MB;
     const comp: Record<string, number[]> = {};
-    const add = (k: string, ms: number) => {
+    const sizes: Record<string, number> = {};
+    const add = (k: string, ms: number, bytes: number) => {
       comp[k] ??= [];
       comp[k].push(ms);
+      sizes[k] = bytes;
     };
+    const cli = async (k: string, cmd: string) => {
+      const r = await timed('sh', ['-c', `${cmd} -c ${tar} | wc -c`]);
+      add(k, r.ms, Number(r.stdout.trim()));
+    };
+    const ours = async (k: string, algorithm: CompressionAlgorithm, level: number) => {
+      const r = await timed(process.execPath, [self, '--compress-child', tar, algorithm, String(level)]);
+      const [ms, bytes] = r.stdout.trim().split(' ').map(Number) as [number, number];
+      add(k, ms, bytes);
+    };
+    const p = cpus().length;
     for (let r = 0; r < runs; r++) {
       for (const level of [6, 1]) {
-        add(`gzip -${level}`, (await timed('sh', ['-c', `gzip -${level} -c ${tar} > /dev/null`])).ms);
-        add(
-          `pigz -${level}`,
-          (await timed('sh', ['-c', `pigz -${level} -p ${cpus().length} -c ${tar} > /dev/null`])).ms,
-        );
-        add(
-          `cogts level ${level}`,
-          Number((await timed(process.execPath, [self, '--gzip-child', tar, String(level)])).stdout.trim()),
-        );
+        await cli(`gzip -${level}`, `gzip -${level}`);
+        await cli(`pigz -${level}`, `pigz -${level} -p ${p}`);
+        await ours(`cogts gzip level ${level}`, 'gzip', level);
       }
+      await cli('zstd -3 (native CLI, all cores)', `zstd -3 -q -T${p}`);
+      await ours('cogts zstd level 3 (wasm workers)', 'zstd', 3);
     }
 
     // 5: peak RSS building a 3 GiB layer.
@@ -367,7 +413,9 @@ async function main(): Promise<void> {
     const mc = median(cold);
     const mu = median(umoci);
     const mw = median(warm);
-    out(`Command: \`npx tsc -p tsconfig.json --outDir dist-h && node dist-h/bench/run-all.js ${runs}\``);
+    out(
+      `Command: \`npm run build && npx tsc -p tsconfig.json --outDir dist-h && cp -r dist/runtime dist-h/ && cp dist/src/cli/cogts.mjs dist-h/src/cli/ && node dist-h/bench/run-all.js ${runs}\` (builds run the one-file CLI, as bin/cogts.js does)`,
+    );
     out(
       `(${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} cores, load average ${load0.toFixed(1)} at start / ${load1.toFixed(1)} at end — other developers' jobs share the machine, so compare the side-by-side ratios, not absolute times; medians of ${runs} runs, each a fresh process).`,
     );
@@ -397,16 +445,15 @@ async function main(): Promise<void> {
     );
     out();
     out(
-      `Compression of a ${tarMB.toFixed(0)} MB rootfs tar to /dev/null (cogts: ParallelGzip, ${DEFAULT_GZIP.chunkSize / MB} MiB pieces on the thread pool, in a fresh process):`,
+      `Compression of a ${tarMB.toFixed(0)} MB rootfs tar to /dev/null (cogts: ${DEFAULT_GZIP.chunkSize / MB} MiB pieces, gzip members on the libuv pool or zstd frames on worker threads, each run a fresh process; sizes are the compressed output):`,
     );
     out();
-    out('| compressor | median | MB/s | vs gzip at the same level |');
-    out('|---|---|---|---|');
+    out('| compressor | median | MB/s | output | vs gzip -1 / -6 time |');
+    out('|---|---|---|---|---|');
     for (const [k, v] of Object.entries(comp)) {
-      const level = k.endsWith('1') ? 1 : 6;
-      const g = median(comp[`gzip -${level}`] as number[]);
+      const vs = (level: number) => (median(comp[`gzip -${level}`] as number[]) / median(v)).toFixed(2);
       out(
-        `| ${k} | ${fmt(median(v))} | ${(tarMB / (median(v) / 1000)).toFixed(0)} | ${(g / median(v)).toFixed(2)}× |`,
+        `| ${k} | ${fmt(median(v))} | ${(tarMB / (median(v) / 1000)).toFixed(0)} | ${((sizes[k] as number) / MB).toFixed(1)} MB | ${vs(1)}× / ${vs(6)}× |`,
       );
     }
     out();

@@ -80,12 +80,14 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
   const progress = opts.progress ?? silentProgress;
   const config = await loadConfig(plan.configFile);
   const registries = opts.registries ?? registriesFor(plan);
-  // The schema is checked before anything is downloaded: an unsupported predictor signature is the
-  // cheapest error to report.
-  const schema = await openApiLabel(config);
   const platform = `${plan.platform.os}/${plan.platform.architecture}${plan.platform.variant ? `/${plan.platform.variant}` : ''}`;
+  // The base's manifest and config travel while the schema is read; the schema is still reported
+  // first: an unsupported predictor signature is the cheapest error to fix.
+  const baseP = remoteImage(registries, parseReference(plan.base.ref), { platform });
+  baseP.catch(() => {}); // awaited below
+  const schema = await openApiLabel(config);
   opts.log(`base ${plan.base.ref} (${plan.base.why})`);
-  const base = await remoteImage(registries, parseReference(plan.base.ref), { platform });
+  const base = await baseP;
   const cacheDir = plan.cache.dir;
   const local = plan.cache.enabled ? new LayerCache(cacheDir) : undefined;
   let fs: Promise<Rootfs> | undefined;

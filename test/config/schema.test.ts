@@ -93,3 +93,8 @@ test('the only relaxation: build.python_version may be omitted (cogts picks a de
   assert.equal(cog({ build: { gpu: false } }), false);
   assert.equal(ours({ build: { gpu: false } }), true);
 });
+
+test('the cog.yaml schema is a valid JSON Schema (the loader skips this check at run time)', () => {
+  const ajv = new Ajv({ strict: false });
+  assert.equal(ajv.validateSchema(cogYamlSchema), true, JSON.stringify(ajv.errors));
+});
