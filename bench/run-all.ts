@@ -469,15 +469,21 @@ async function main(): Promise<void> {
 }
 
 /** Kept with the figures on every run: what the numbers mean (sizes from the runs this was written from). */
-const NOTES = `Reading the figures: (1) cold is CPU-bound on the 2 shared cores and does work umoci+skopeo does not: it streams and
-indexes the base's layers (python/libc/dpkg detection, ~2 s, saved as a snapshot for later builds), hashes the 600 MB
-weights for the cache key (~1 s, remembered by the stat cache afterwards), downloads/verifies/lays out the wheel
-through the pip installer (~1.5 s), and builds four layers two at a time with upload overlapped — target ≤ 1.0× is
-missed (≈ 2.3×). (2) Warm is Node start-up + module loading (~0.5 s of the ~0.85 s) + manifest/HEAD round trips; no
-tar, no compression, no blob written; only the code layer and config travel. (3) --cache-from still resolves and
-installs the wheel and hashes the weights to compute keys; it tars/compresses nothing and mounts every layer. (4) Node
-bundles Chromium's SIMD zlib, so even one member compresses faster than GNU gzip; cogts also spreads 4 MiB pieces over
-the thread pool and stores incompressible pieces.`;
+const NOTES = `Reading the figures (profiles of the same builds, 2026-11-29): (1) Cold is CPU-bound: ~14 s of CPU (user+sys) for
+~10 s of wall time on 2 cores, plus the registry's own hashing. It does work umoci+skopeo is spared: it reads the base's
+layers (Python, glibc, dpkg; ~0.8 s alone, done first because it heads the base → Python → pip resolve → wheel download
+→ pip layer chain, then cached by manifest digest), hashes the 600 MB weights for the layer key, downloads, verifies and
+lays out the wheel through the pip installer (umoci is handed the unpacked files), and hashes every byte three times on
+Node's main thread (key, diff_id, digest); GC from buffer churn is still ~1.9 s of main thread. umoci insert + skopeo copy
+itself varied from 3.3 s to 7.4 s between runs on this shared machine, so the ratio moves with it: target ≤ 1.0× is missed.
+(2) Warm: ~0.25 s is Node starting and evaluating the one-file CLI (dist/src/cli/cogts.mjs), ~0.2 s the layers phase
+(manifest and blob HEAD round trips, the stat cache, tarring and uploading the small code layer), ~0.03 s the push; no
+other layer is tarred, compressed or written. (3) --cache-from on an empty cache folder downloads no wheel (the pip
+layers' keys come from the pip plan in the registry cache), hashes the weights for their key, tars and compresses
+nothing, and mounts every layer. (4) Node bundles Chromium's SIMD zlib, so one gzip member is already faster than GNU
+gzip; cogts also spreads 4 MiB pieces over the pool and frames incompressible pieces itself (stored blocks + CRC32, no
+deflate pass). zstd runs the reference C library compiled to wasm on worker threads: ~2× slower than the native CLI,
+smaller output than gzip -6, and several times faster to decompress.`;
 
 const BEGIN = '<!-- bench/run-all: begin -->';
 const END = '<!-- bench/run-all: end -->';

@@ -17,31 +17,45 @@ export interface WriteSettings {
 /** Bump when a key's meaning changes (what inputs a kind covers): old entries then simply miss. */
 const KEY_FORMAT = 'cogts-layer-key-v1';
 
-let writerPrint: string | undefined;
+const prints = new Map<string, string>();
 
-/** sha256 over the compiled tar and compressor modules (a few KB, read once per process). */
-export function writerFingerprint(): string {
-  if (writerPrint) return writerPrint;
+/**
+ * sha256 (16 hex) over compiled modules of this tree, read once per process: a key that includes it
+ * misses when that code changed, even within one version number. Paths are `../<dir>/<file>.js`,
+ * which resolve alike from any dist/src/<dir>/ module and from the one-file CLI in dist/src/cli/.
+ * Run from sources under a loader the files are absent: the names alone then have to do.
+ */
+export function compiledModulesPrint(modules: readonly string[]): string {
+  const id = modules.join('\0');
+  let print = prints.get(id);
+  if (print) return print;
   const h = createHash('sha256');
-  for (const m of [
-    '../layer/tar-stream.js',
-    '../layer/tar-header.js',
-    '../layer/pieces.js',
-    '../layer/gzip.js',
-    '../layer/zstd.js',
-    '../layer/zstd-worker.js',
-    '../layer/compression.js',
-    '../layer/build.js',
-  ]) {
+  for (const m of modules) {
     h.update(m).update('\0');
     try {
       h.update(readFileSync(fileURLToPath(new URL(m, import.meta.url))));
     } catch {
-      // running from sources under a loader: the version alone then has to do
+      // see above
     }
   }
-  writerPrint = h.digest('hex').slice(0, 16);
-  return writerPrint;
+  print = h.digest('hex').slice(0, 16);
+  prints.set(id, print);
+  return print;
+}
+
+/** The tar and compressor modules: a cogts whose writer changed never reuses blobs the old one made. */
+export function writerFingerprint(): string {
+  return compiledModulesPrint([
+    '../layer/tar-stream.js',
+    '../layer/tar-header.js',
+    '../layer/pieces.js',
+    '../layer/gzip.js',
+    '../layer/crc32.js',
+    '../layer/zstd.js',
+    '../layer/zstd-worker.js',
+    '../layer/compression.js',
+    '../layer/build.js',
+  ]);
 }
 
 /** JSON with object keys sorted, so equal inputs always hash equally whatever their build order. */

@@ -1,12 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isCogtsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { type RawNode, ResolvingRootfs } from '../rootfs/resolve.js';
 import type { Rootfs, RootfsNodeType } from '../rootfs/types.js';
+import { compiledModulesPrint } from './keys.js';
 
 /** [path, type, mode, size, target, content (base64), head (base64)]; absent fields are null in JSON. */
 type SnapNode = [
@@ -31,15 +30,8 @@ interface Snapshot {
  * The key includes the compiled rootfs reader and keep rules: a cogts that keeps more re-reads.
  */
 export function snapshotKey(baseDigest: Digest): string {
-  const h = createHash('sha256').update(`rootfs-snapshot-v1\0${baseDigest}\0`);
-  for (const m of ['../rootfs/keep.js', '../rootfs/layers.js', '../rootfs/resolve.js']) {
-    try {
-      h.update(readFileSync(fileURLToPath(new URL(m, import.meta.url))));
-    } catch {
-      h.update(m);
-    }
-  }
-  return h.digest('hex');
+  const reader = compiledModulesPrint(['../rootfs/keep.js', '../rootfs/layers.js', '../rootfs/resolve.js']);
+  return createHash('sha256').update(`rootfs-snapshot-v1\0${baseDigest}\0${reader}`).digest('hex');
 }
 
 function capture(fs: Rootfs): Snapshot {

@@ -5,8 +5,7 @@
  * can look its layers up first and download nothing when they are all cached.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { compiledModulesPrint } from '../cache/keys.js';
 import type { WheelLayout } from './install.js';
 
 /** Packages at least this big unpacked get a layer of their own (torch, each nvidia-* library). */
@@ -23,27 +22,15 @@ export interface PlanKeyPackage {
   sha256?: string;
 }
 
-let installerPrint: string | undefined;
-
 /**
  * sha256 over the compiled modules that turn wheels into groups. A plan made by other installer
  * code may no longer describe what this one installs (a stale plan fails the build), so a changed
  * installer, even within one version number, misses instead.
  */
 export function installerFingerprint(): string {
-  if (installerPrint) return installerPrint;
-  const h = createHash('sha256');
-  // Through ../pip/ so the paths hold from the one-file CLI bundle in dist/src/cli/ too.
-  for (const m of ['index', 'install', 'record', 'scripts', 'names', 'zip'].map((n) => `../pip/${n}.js`)) {
-    h.update(m).update('\0');
-    try {
-      h.update(readFileSync(fileURLToPath(new URL(m, import.meta.url))));
-    } catch {
-      // running from sources under a loader: the format version alone then has to do
-    }
-  }
-  installerPrint = h.digest('hex').slice(0, 16);
-  return installerPrint;
+  return compiledModulesPrint(
+    ['index', 'install', 'record', 'scripts', 'names', 'zip'].map((n) => `../pip/${n}.js`),
+  );
 }
 
 /**

@@ -7,18 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CogtsError } from '../../src/errors.js';
-import { parseCompression, planOptionsFrom, type RawBuildOptions } from '../../src/plan/options.js';
+import { parseCompression, planOptionsFrom } from '../../src/plan/options.js';
 import { cogtsBin, fixturesDir } from '../helpers/paths.js';
-
-const raw: RawBuildOptions = {
-  registryMirror: [],
-  insecureRegistry: [],
-  platform: 'linux/amd64',
-  cache: true,
-  extraIndexUrl: [],
-  aptMirror: [],
-  locked: false,
-};
+import { raw } from './raw-options.js';
 
 const usage = (re: RegExp) => (e: unknown) =>
   e instanceof CogtsError && e.code === 'E_USAGE' && re.test(e.message);

@@ -7,6 +7,7 @@ import { CogtsError } from '../../src/errors.js';
 import { formatPlan } from '../../src/plan/format.js';
 import { makePlan } from '../../src/plan/make.js';
 import { type PlanOptions, planOptionsFrom, type RawBuildOptions } from '../../src/plan/options.js';
+import { raw } from './raw-options.js';
 
 function config(build: Partial<BuildConfig>, extra: Partial<Config> = {}): Config {
   return {
@@ -27,16 +28,6 @@ function config(build: Partial<BuildConfig>, extra: Partial<Config> = {}): Confi
     ...extra,
   };
 }
-
-const raw: RawBuildOptions = {
-  registryMirror: [],
-  insecureRegistry: [],
-  platform: 'linux/amd64',
-  cache: true,
-  extraIndexUrl: [],
-  aptMirror: [],
-  locked: false,
-};
 
 function options(over: Partial<RawBuildOptions> = {}, env: Record<string, string> = {}): PlanOptions {
   return planOptionsFrom({ ...raw, ...over }, env, '9.9.9', '/home/u');
