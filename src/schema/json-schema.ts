@@ -37,6 +37,14 @@ export interface InputParam {
   info: FieldInfo;
 }
 
+/**
+ * A list's items: each Secret in a list is marked like a Secret parameter (writeOnly, x-cog-secret),
+ * so a server masks every element when it echoes the input, as Cog's Secret schema does.
+ */
+function itemSchema(schema: JsonObject, item: Spec): JsonObject {
+  return item.kind === 'secret' ? { ...schema, writeOnly: true, 'x-cog-secret': true } : schema;
+}
+
 /** "num_outputs" -> "Num Outputs" (schema.py title_of). */
 export function titleOf(name: string): string {
   return name
@@ -74,7 +82,7 @@ export function baseSchema(scope: ModuleScope, spec: Spec, stack: SyntaxNode[] =
     case 'secret':
       return { type: 'string', format: 'password' };
     case 'list':
-      return { type: 'array', items: baseSchema(scope, spec.item, stack) };
+      return { type: 'array', items: itemSchema(baseSchema(scope, spec.item, stack), spec.item) };
     case 'literal':
       return {
         type: jsonType(spec.values[0]!),

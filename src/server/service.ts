@@ -80,9 +80,9 @@ export class PredictionService {
   private readonly notifiers = new Map<string, WebhookNotifier>();
   private readonly outputRoots = new Map<string, Set<string>>();
   private validators: { predict?: InputValidator; train?: InputValidator } = {};
-  private secretFields: { predict: Set<string>; train: Set<string> } = {
-    predict: new Set(),
-    train: new Set(),
+  private secretFields: { predict: Map<string, 'value' | 'list'>; train: Map<string, 'value' | 'list'> } = {
+    predict: new Map(),
+    train: new Map(),
   };
   private crashesInARow = 0;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -205,7 +205,11 @@ export class PredictionService {
     const given = input as Record<string, unknown>;
     const secrets = req.train ? this.secretFields.train : this.secretFields.predict;
     const shown: Record<string, unknown> = secrets.size ? { ...given } : given;
-    for (const k of secrets) if (k in shown && shown[k] != null) shown[k] = '**********';
+    for (const [k, how] of secrets) {
+      const v = shown[k];
+      if (v == null) continue;
+      shown[k] = how === 'list' && Array.isArray(v) ? v.map((x) => (x == null ? x : MASK)) : MASK;
+    }
     const extra: { webhook?: string; webhook_events_filter?: string[] } = {};
     if (req.webhook) extra.webhook = req.webhook;
     if (req.webhook_events_filter) extra.webhook_events_filter = req.webhook_events_filter;
@@ -513,10 +517,18 @@ function writeReadyFile(path: string, logger: Logger): void {
     .catch((err: unknown) => logger.warn('cannot write the ready file', { path, error: String(err) }));
 }
 
-function secretFieldsOf(schema: Record<string, unknown>): Set<string> {
+/** Inputs to mask when a prediction echoes its input: Secret fields, and lists of Secrets (each element). */
+function secretFieldsOf(schema: Record<string, unknown>): Map<string, 'value' | 'list'> {
   const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-  return new Set(Object.keys(props).filter((k) => props[k]?.['x-cog-secret'] === true));
+  const out = new Map<string, 'value' | 'list'>();
+  for (const [k, p] of Object.entries(props)) {
+    if (p?.['x-cog-secret'] === true) out.set(k, 'value');
+    else if ((p?.items as Record<string, unknown> | undefined)?.['x-cog-secret'] === true) out.set(k, 'list');
+  }
+  return out;
 }
+
+const MASK = '**********';
 
 function collectRoots(v: unknown, roots: Map<string, Set<string>>, id: string): void {
   if (typeof v !== 'object' || v === null) return;

@@ -212,6 +212,16 @@ const cases: Case[] = [
     }),
   },
   {
+    name: 'list_of_secrets',
+    params: 'x: List[Secret] = Input(description="keys")',
+    x: X({
+      type: 'array',
+      items: { type: 'string', format: 'password', writeOnly: true, 'x-cog-secret': true },
+      description: 'keys',
+    }),
+    required: ['x'],
+  },
+  {
     name: 'path_default',
     params: 'x: Path = Path("./a//b/")',
     x: X({ type: 'string', format: 'uri', default: 'a/b' }),

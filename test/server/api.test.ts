@@ -40,6 +40,7 @@ describe('typed inputs model: discovery, OpenAPI, validation', () => {
       'token',
       'code',
       'legacy',
+      'keys',
     ]);
     assert.deepEqual(s.Input.required, ['text', 'token']);
     assert.deepEqual(s.Input.properties.count, {
@@ -91,7 +92,15 @@ describe('typed inputs model: discovery, OpenAPI, validation', () => {
 
   test('a valid prediction succeeds, fills defaults, drops unknown fields and masks the secret', async () => {
     const r = await postJson(`${m.url}/predictions`, {
-      input: { text: 'ab', count: 3, token: 'hunter22', tags: ['x'], unknown_field: 1, maybe: null },
+      input: {
+        text: 'ab',
+        count: 3,
+        token: 'hunter22',
+        keys: ['swordfish', 'opensesame'],
+        tags: ['x'],
+        unknown_field: 1,
+        maybe: null,
+      },
     });
     assert.equal(r.status, 200);
     assert.equal(r.body.status, 'succeeded');
@@ -100,13 +109,14 @@ describe('typed inputs model: discovery, OpenAPI, validation', () => {
     assert.deepEqual(r.body.output.numbers, [1, 2]);
     assert.equal(r.body.output.token_length, 8);
     assert.equal(r.body.input.token, '**********');
+    assert.deepEqual(r.body.input.keys, ['**********', '**********'], 'each Secret in a list is masked');
     assert.equal('unknown_field' in r.body.input, false);
     const nulls = await postJson(`${m.url}/predictions`, {
       input: { text: 'a', token: 't', count: null, size: null },
     });
     assert.equal(nulls.body.status, 'succeeded', JSON.stringify(nulls.body));
     assert.equal(nulls.body.output.count, 2, 'null for a field with a default means the default');
-    assert.doesNotMatch(JSON.stringify(r.body), /hunter22/);
+    assert.doesNotMatch(JSON.stringify(r.body), /hunter22|swordfish|opensesame/);
     assert.match(r.body.logs, /token is \*{10}/);
     assert.equal(typeof r.body.metrics.predict_time, 'number');
   });

@@ -33,7 +33,11 @@ def base_schema(spec):
     if k == "secret":
         return {"type": "string", "format": "password"}
     if k == "list":
-        return {"type": "array", "items": base_schema(spec.item)}
+        items = base_schema(spec.item)
+        if spec.item.kind == "secret":
+            # Each Secret in a list is marked like a Secret parameter, so every element is masked.
+            items.update({"writeOnly": True, "x-cog-secret": True})
+        return {"type": "array", "items": items}
     if k == "literal":
         return {"type": _json_type(spec.values[0]), "enum": list(spec.values)}
     if k == "model":
