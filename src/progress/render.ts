@@ -65,9 +65,21 @@ function jsonWriter(write: (s: string) => void): Progress {
   };
 }
 
+const BAR = 24;
+
+/** `building  code  [#########---------------]  37%  12.0 MiB / 32.0 MiB` (no bar without a total). */
+export function liveLine(e: Extract<ProgressEvent, { type: 'bytes' }>): string {
+  const verb = e.stage === 'build' ? 'building ' : 'uploading';
+  if (!e.total) return `${verb} ${e.id}  ${formatBytes(e.bytes)}`;
+  const frac = Math.min(1, e.bytes / e.total);
+  const filled = Math.round(frac * BAR);
+  const pct = `${Math.floor(frac * 100)}%`.padStart(4);
+  return `${verb} ${e.id}  [${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}] ${pct}  ${formatBytes(e.bytes)} / ${formatBytes(e.total)}`;
+}
+
 /**
- * A TTY display: finished lines scroll above, one live status line per layer in flight is redrawn
- * in place (at most every 100 ms). Kept deliberately simple: no widths, no colours.
+ * A TTY display: finished lines scroll above, one live line per layer being built or blob being
+ * uploaded (a bar, percent and bytes) is redrawn in place, at most every 100 ms. No colours.
  */
 function ttyWriter(stream: NodeJS.WriteStream): Progress {
   const live = new Map<string, string>();
@@ -85,11 +97,7 @@ function ttyWriter(stream: NodeJS.WriteStream): Progress {
   return {
     emit(e) {
       if (e.type === 'bytes') {
-        const pct = e.total ? ` ${Math.floor((100 * e.bytes) / e.total)}%` : '';
-        live.set(
-          e.id + e.stage,
-          `${e.stage === 'build' ? 'building' : 'uploading'} ${e.id}: ${formatBytes(e.bytes)}${pct}`,
-        );
+        live.set(e.id + e.stage, liveLine(e));
         if (Date.now() - last < 100) return;
         clear();
         draw();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProgressEvent } from '../../src/progress/events.js';
-import { createProgress, plainLine, summaryLines } from '../../src/progress/render.js';
+import { createProgress, liveLine, plainLine, summaryLines } from '../../src/progress/render.js';
 
 function sink(isTTY: boolean) {
   const out: string[] = [];
@@ -77,6 +77,18 @@ test('auto on a TTY redraws live lines in place and leaves the finished ones', (
   assert.match(text, /building code/);
   assert.match(text, /\x1b\[\d+A\x1b\[J/, 'cursor up + clear to redraw');
   assert.match(text, /layer code: built/);
+});
+
+test('live lines: a bar, percent and bytes per layer being built or blob being uploaded', () => {
+  assert.equal(
+    liveLine({ type: 'bytes', id: 'code', stage: 'build', bytes: 12 << 20, total: 32 << 20 }),
+    'building  code  [#########---------------]  37%  12.0 MiB / 32.0 MiB',
+  );
+  assert.equal(
+    liveLine({ type: 'bytes', id: 'runtime', stage: 'upload', bytes: 40, total: 40 }),
+    'uploading runtime  [########################] 100%  40 B / 40 B',
+  );
+  assert.equal(liveLine({ type: 'bytes', id: 'pip', stage: 'build', bytes: 2048 }), 'building  pip  2.0 KiB');
 });
 
 test('summary lines', () => {
