@@ -283,8 +283,11 @@ export async function installWheels(resolution: Resolution, opts: InstallOptions
     const queue = [...resolution.packages];
     const worker = async () => {
       for (let p = queue.shift(); p; p = queue.shift()) {
-        const { path, sha256 } = await finder.ensureWheel(fileOf(p), p.allowedHashes);
-        const plan = await cachedPlan(path, sha256, p, opts, opts.cacheDir);
+        const file = fileOf(p);
+        const { path, sha256 } = await finder.ensureWheel(file, p.allowedHashes);
+        // ensureWheel refuses a file that does not match a known hash (index, lock or --hash).
+        const wheelHashChecked = Boolean(p.sha256 || p.allowedHashes?.length);
+        const plan = await cachedPlan(path, sha256, p, opts, opts.cacheDir, { wheelHashChecked });
         installed.push(entriesFromPlan(plan, path, p.filename));
       }
     };

@@ -1,13 +1,15 @@
 /**
  * PEP 427 installer that writes nothing: it turns verified wheels into LayerEntry values for the tar
- * writer. Each wheel is read twice through yauzl (once to verify every member against RECORD and
- * learn sizes, once when the writer streams it), so memory stays bounded for multi-GB wheels.
+ * writer, streaming members so memory stays bounded for multi-GB wheels. Every member is checked
+ * against its RECORD hash exactly once: while planning when the wheel file itself was not checked
+ * against a known hash, else while the tar writer streams it (a multi-GB torch wheel is then
+ * inflated once per build, not twice, and not at all on a layer cache hit).
  * Output is deterministic: sorted entries, a regenerated RECORD, no INSTALLER/REQUESTED/direct_url.json.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type yauzl from 'yauzl';
 import { CogtsError } from '../errors.js';
 import { bufferEntry, type LayerEntry } from '../layer/entry.js';
@@ -139,6 +141,36 @@ interface PlannedFile {
   member?: string;
   /** base64 */
   data?: string;
+  /** `sha256` is RECORD's claim, checked when the member is streamed (see installer note above). */
+  unchecked?: true;
+}
+
+/** Passes a member through, failing at its end if its bytes do not hash to RECORD's digest. */
+class RecordCheck extends Transform {
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+  constructor(
+    private readonly want: PlannedFile,
+    private readonly where: string,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    const ok = this.bytes === this.want.size && this.hash.digest('hex') === this.want.sha256;
+    cb(
+      ok
+        ? null
+        : new CogtsError(
+            'E_PIP_WHEEL_RECORD',
+            `${this.where}: ${this.want.member} does not match its RECORD hash (corrupt or tampered wheel)`,
+          ),
+    );
+  }
 }
 
 /**
@@ -168,7 +200,14 @@ export function entriesFromPlan(plan: WheelPlan, wheelPath: string, shown: strin
       size: f.size,
       mode: f.mode,
       executable,
-      open: () => shared.stream(member),
+      open: f.unchecked
+        ? async () => {
+            const s = await shared.stream(member);
+            const check = new RecordCheck(f, shown);
+            s.on('error', (e) => check.destroy(e));
+            return s.pipe(check);
+          }
+        : () => shared.stream(member),
     };
   });
   return {
@@ -185,6 +224,11 @@ export async function planWheel(
   wheelPath: string,
   pkg: { key: string; filename: string; version: string },
   layout: WheelLayout,
+  /**
+   * The wheel file matched a hash from the index, a lock or --hash: members are not read here; their
+   * RECORD hashes are checked as the layer is written (PlannedFile.unchecked).
+   */
+  opts: { wheelHashChecked?: boolean } = {},
 ): Promise<WheelPlan> {
   const where = pkg.filename;
   const L = layoutPaths(layout);
@@ -267,9 +311,28 @@ export async function planWheel(
         else if (kind === 'data') dest = posix.join(L.prefix, rest);
         else throw new CogtsError('E_PIP_WHEEL', `${where}: unknown .data folder "${kind}" (${name})`);
       } else dest = posix.join(L.site, name);
+      const keep = kind === 'scripts' && e.uncompressedSize <= SCRIPT_BUFFER_LIMIT;
+      const claimed = Buffer.from(want, 'base64url');
+      if (opts.wheelHashChecked && !keep && claimed.length === 32) {
+        const executable = ((e.externalFileAttributes >>> 16) & 0o111) !== 0 || kind === 'scripts';
+        out.push({
+          path: dest,
+          size: e.uncompressedSize,
+          mode: executable ? 0o755 : 0o644,
+          sha256: claimed.toString('hex'),
+          member: name,
+          unchecked: true,
+        });
+        rows.push({
+          path: posix.relative(L.site, dest),
+          hash: `sha256=${claimed.toString('base64url')}`,
+          size: String(e.uncompressedSize),
+        });
+        size += e.uncompressedSize;
+        continue;
+      }
       const hash = createHash('sha256');
       const src = await z.open(e);
-      const keep = kind === 'scripts' && e.uncompressedSize <= SCRIPT_BUFFER_LIMIT;
       const chunks: Buffer[] = [];
       for await (const c of src) {
         hash.update(c as Buffer);
@@ -338,6 +401,7 @@ export async function cachedPlan(
   pkg: { key: string; filename: string; version: string },
   layout: WheelLayout,
   cacheDir: string,
+  opts: { wheelHashChecked?: boolean } = {},
 ): Promise<WheelPlan> {
   const key = createHash('sha256')
     .update(
@@ -358,7 +422,8 @@ export async function cachedPlan(
   } catch {
     /* not cached yet */
   }
-  const plan = await planWheel(wheelPath, pkg, layout);
+  // A cached plan with unchecked files stays safe for any later use: its entries check as they stream.
+  const plan = await planWheel(wheelPath, pkg, layout, opts);
   await atomicWrite(file, JSON.stringify(plan));
   return plan;
 }

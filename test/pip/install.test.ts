@@ -193,10 +193,35 @@ describe('installing wheels as layer entries', () => {
       z64[0]?.entries.some((e) => e.path === `${SITE}/omega/__init__.py`),
       'zip64 wheel installs',
     );
-    await assert.rejects(install('tampered\n'), {
+    const tampered = {
       code: 'E_PIP_WHEEL_RECORD',
       message: /tampered-1\.0-py3-none-any\.whl: tampered\/__init__\.py does not match its RECORD hash/,
-    });
+    };
+    // The index gave the wheel's hash, so members are checked as the layer streams them (one read).
+    const groups = await install('tampered\n');
+    const member = groups.flatMap((g) => g.entries).find((e) => e.path === `${SITE}/tampered/__init__.py`);
+    assert.ok(member?.type === 'file');
+    await assert.rejects(async () => {
+      for await (const _ of await member.open());
+    }, tampered);
+    // No hash from the index: every member is checked before the wheel is accepted.
+    const bare = await startPyIndex({ dir: await fixtureWheels(), flavour: 'json', noHashes: true });
+    try {
+      await writeFile(join(d, 'r.txt'), 'tampered\n');
+      const r = await resolvePython({
+        requirements: { file: join(d, 'r.txt') },
+        indexes: { indexUrl: bare.url },
+        target: TARGET,
+        cacheDir: join(d, 'bare'),
+        env: {},
+      });
+      await assert.rejects(
+        installWheels(r, { sitePackages: SITE, interpreter: PY, cacheDir: join(d, 'bare') }),
+        tampered,
+      );
+    } finally {
+      await bare.close();
+    }
     await assert.rejects(install('slip\n'), {
       code: 'E_PIP_WHEEL_UNSAFE_PATH',
       message: /"\.\.\/\.\.\/etc\/evil"/,
