@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AptResolution } from '../apt/index.js';
 import { type FileHashes, mapConcurrent } from '../cache/file-hash.js';
 import { sha256Hex } from '../cache/keys.js';
 import type { RemoteCache } from '../cache/remote.js';
@@ -12,7 +13,7 @@ import type { RemoteImage } from '../oci/remote.js';
 import type { BuildPlan, CodeLayerSpec, LayerSpec, PythonLayerSpec } from '../plan/types.js';
 import type { Rootfs } from '../rootfs/index.js';
 import { codeEntries } from '../sources/code.js';
-import type { PythonProviderKind, PythonRuntime } from '../sources/python/index.js';
+import type { PythonChoice, PythonProviderKind, PythonRuntime } from '../sources/python/index.js';
 import {
   cogPackageDir,
   fetchNodeBinary,
@@ -45,6 +46,13 @@ export interface BuildContext {
   pipPlans: PipPlanRecord[];
   /** The predictor's OpenAPI schema (read statically), also written into the code layer as Cog does. */
   schema: Record<string, unknown>;
+  /** The Python provider choice, made once: the apt and python layers both depend on it. */
+  pythonChoice?: Promise<PythonChoice>;
+  /**
+   * With the apt provider and system packages, one apt resolution covers both (settled by the apt
+   * layer): two layers each with its own dpkg status would hide each other's packages from dpkg.
+   */
+  aptWithPython: Deferred<AptResolution>;
 }
 
 export interface Deferred<T> {
@@ -95,12 +103,20 @@ export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise
       const { formatReport, installApt, planApt } = await aptModule();
       const view = await ctx.baseFs();
       const cacheDir = join(ctx.cacheDir, 'apt');
+      const py = await aptPythonRequest(ctx).catch((e) => {
+        ctx.aptWithPython.reject(e);
+        throw e;
+      });
       const resolution = await planApt({
         base: view,
-        packages: spec.packages,
+        packages: [...spec.packages, ...py],
         mirrors: ctx.plan.network.aptMirrors,
         cacheDir,
+      }).catch((e) => {
+        ctx.aptWithPython.reject(e);
+        throw e;
       });
+      if (py.length > 0) ctx.aptWithPython.resolve(resolution);
       const status = view.readFile('/var/lib/dpkg/status');
       return one(
         {
@@ -111,7 +127,7 @@ export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise
         },
         async () => {
           const { entries, report } = await installApt(resolution, view, { cacheDir });
-          for (const line of formatReport(report)) ctx.log(`apt: ${line}`);
+          for (const line of formatReport(report)) ctx.log(line);
           return entries;
         },
       );
@@ -251,12 +267,34 @@ async function codeLayers(spec: CodeLayerSpec, ctx: BuildContext): Promise<Layer
   return out;
 }
 
+/** The Python provider for this build (base, standalone or apt), chosen once from the base's files. */
+function pythonChoiceOf(ctx: BuildContext): Promise<PythonChoice> {
+  ctx.pythonChoice ??= (async () => {
+    const spec = ctx.plan.layers.find((l): l is PythonLayerSpec => l.kind === 'python');
+    if (!spec) throw new CogtsError('E_PLAN', 'the build plan has no python layer');
+    const { choosePythonProvider } = await pythonModule();
+    const override = ctx.pythonProvider ?? (spec.provider === 'auto' ? undefined : spec.provider);
+    return choosePythonProvider(await ctx.baseFs(), spec.version, override);
+  })();
+  return ctx.pythonChoice;
+}
+
+/** The Python packages the apt layer adds when the apt provider is chosen (none otherwise). */
+async function aptPythonRequest(ctx: BuildContext): Promise<string[]> {
+  const spec = ctx.plan.layers.find((l): l is PythonLayerSpec => l.kind === 'python');
+  if (!spec || (await pythonChoiceOf(ctx)).kind !== 'apt') return [];
+  return (await pythonModule()).aptPythonPackages(spec.version);
+}
+
 async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<PythonRuntime> {
-  const { aptPythonProvider, baseProvider, choosePythonProvider, standaloneProvider } = await pythonModule();
+  const { aptPythonProvider, baseProvider, pythonFromApt, standaloneProvider } = await pythonModule();
   const view = await ctx.baseFs();
-  const override = ctx.pythonProvider ?? (spec.provider === 'auto' ? undefined : spec.provider);
-  const choice = choosePythonProvider(view, spec.version, override);
-  ctx.log(`python ${spec.version}: ${choice.kind} (${choice.reason})`);
+  const choice = await pythonChoiceOf(ctx);
+  const merged = choice.kind === 'apt' && ctx.plan.layers.some((l) => l.kind === 'apt');
+  ctx.log(
+    `python ${spec.version}: ${choice.kind} (${choice.reason})${merged ? '; installed with the system packages' : ''}`,
+  );
+  if (merged) return pythonFromApt(spec.version, await ctx.aptWithPython.promise, undefined, view);
   switch (choice.kind) {
     case 'base':
       return baseProvider(view, spec.version);
@@ -275,7 +313,7 @@ async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<
         mirrors: ctx.plan.network.aptMirrors,
       });
       const { formatReport } = await aptModule();
-      for (const line of formatReport(report)) ctx.log(`apt: ${line}`);
+      for (const line of formatReport(report)) ctx.log(line);
       return runtime;
     }
   }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { AptResolution } from '../apt/index.js';
 import { FileHashes } from '../cache/file-hash.js';
 import type { RemoteCache } from '../cache/remote.js';
 import { loadRootfsSnapshot, saveRootfsSnapshot } from '../cache/rootfs-snapshot.js';
@@ -102,6 +103,7 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
     base,
     fileHashes: await FileHashes.open(local ? cacheDir : undefined, plan.projectDir),
     python: deferred<PythonRuntime>(),
+    aptWithPython: deferred<AptResolution>(),
     ...(opts.remoteCache ? { remoteCache: opts.remoteCache } : {}),
     pipPlans: [],
     schema,

@@ -33,12 +33,23 @@ function upstreamVersion(debVersion: string): string {
 export function pythonFromApt(
   requested: string,
   res: AptResolution,
-  aptEntries: readonly LayerEntry[],
+  /**
+   * What installApt laid down for `res`; undefined when that happens in another layer (the apt
+   * layer, maybe from the cache): then Debian's python3.X-minimal in the resolution vouches for
+   * /usr/bin/python3.X.
+   */
+  aptEntries: readonly LayerEntry[] | undefined,
   base: Rootfs,
 ): PythonRuntime {
   const minor = minorOf(requested);
   const interpreter = `/usr/bin/python${minor}`;
-  const paths = new Set(aptEntries.map((e) => e.path));
+  const has = (name: string) => res.packages.some((p) => p.name === name);
+  const paths = new Set(
+    aptEntries?.map((e) => e.path) ?? [
+      ...(has(`python${minor}-minimal`) ? [interpreter] : []),
+      ...(has('python3-minimal') ? ['/usr/bin/python3'] : []),
+    ],
+  );
   const inBase = findPython(base, minor);
   if (!paths.has(interpreter) && inBase?.path !== interpreter) {
     throw new CogtsError(
