@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type yauzl from 'yauzl';
 import { CogtsError } from '../errors.js';
 import { bufferEntry, type LayerEntry } from '../layer/entry.js';
@@ -17,7 +17,7 @@ import { atomicWrite } from './http.js';
 import { distInfoStem, normalizeName } from './names.js';
 import { formatRecord, parseRecord, type RecordRow, recordHash } from './record.js';
 import { parseScriptEntryPoints, rewriteShebang, scriptWrapper } from './scripts.js';
-import { openZip, readAll, type ZipHandle } from './zip.js';
+import { MemberCheck, openZip, readAll, type ZipHandle } from './zip.js';
 
 export interface WheelLayout {
   /** Absolute image path of site-packages, e.g. /usr/local/lib/python3.11/site-packages. */
@@ -145,34 +145,6 @@ interface PlannedFile {
   unchecked?: true;
 }
 
-/** Passes a member through, failing at its end if its bytes do not hash to RECORD's digest. */
-class RecordCheck extends Transform {
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-  constructor(
-    private readonly want: PlannedFile,
-    private readonly where: string,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    cb(null, chunk);
-  }
-  override _flush(cb: TransformCallback): void {
-    const ok = this.bytes === this.want.size && this.hash.digest('hex') === this.want.sha256;
-    cb(
-      ok
-        ? null
-        : new CogtsError(
-            'E_PIP_WHEEL_RECORD',
-            `${this.where}: ${this.want.member} does not match its RECORD hash (corrupt or tampered wheel)`,
-          ),
-    );
-  }
-}
-
 /**
  * The verified layout of one wheel for one WheelLayout. Cached by (wheel sha256, layout) so a warm
  * rebuild neither re-inflates nor re-hashes multi-GB wheels: the cache file is only written after
@@ -203,7 +175,14 @@ export function entriesFromPlan(plan: WheelPlan, wheelPath: string, shown: strin
       open: f.unchecked
         ? async () => {
             const s = await shared.stream(member);
-            const check = new RecordCheck(f, shown);
+            const check = new MemberCheck(
+              f,
+              () =>
+                new CogtsError(
+                  'E_PIP_WHEEL_RECORD',
+                  `${shown}: ${member} does not match its RECORD hash (corrupt or tampered wheel)`,
+                ),
+            );
             s.on('error', (e) => check.destroy(e));
             return s.pipe(check);
           }
@@ -312,23 +291,27 @@ export async function planWheel(
         else throw new CogtsError('E_PIP_WHEEL', `${where}: unknown .data folder "${kind}" (${name})`);
       } else dest = posix.join(L.site, name);
       const keep = kind === 'scripts' && e.uncompressedSize <= SCRIPT_BUFFER_LIMIT;
-      const claimed = Buffer.from(want, 'base64url');
-      if (opts.wheelHashChecked && !keep && claimed.length === 32) {
-        const executable = ((e.externalFileAttributes >>> 16) & 0o111) !== 0 || kind === 'scripts';
+      const executable = ((e.externalFileAttributes >>> 16) & 0o111) !== 0 || kind === 'scripts';
+      /** A member streamed from the wheel into the layer, under the digest RECORD gives it. */
+      const member = (digest: Buffer, unchecked: boolean) => {
         out.push({
           path: dest,
           size: e.uncompressedSize,
           mode: executable ? 0o755 : 0o644,
-          sha256: claimed.toString('hex'),
+          sha256: digest.toString('hex'),
           member: name,
-          unchecked: true,
+          ...(unchecked ? { unchecked: true as const } : {}),
         });
         rows.push({
           path: posix.relative(L.site, dest),
-          hash: `sha256=${claimed.toString('base64url')}`,
+          hash: `sha256=${digest.toString('base64url')}`,
           size: String(e.uncompressedSize),
         });
         size += e.uncompressedSize;
+      };
+      const claimed = Buffer.from(want, 'base64url');
+      if (opts.wheelHashChecked && !keep && claimed.length === 32) {
+        member(claimed, true);
         continue;
       }
       const hash = createHash('sha256');
@@ -345,25 +328,9 @@ export async function planWheel(
           `${where}: ${name} does not match its RECORD hash (corrupt or tampered wheel)`,
         );
       }
-      const executable = ((e.externalFileAttributes >>> 16) & 0o111) !== 0 || kind === 'scripts';
-      const mode = executable ? 0o755 : 0o644;
       const rewritten = keep ? rewriteShebang(Buffer.concat(chunks), layout.interpreter) : undefined;
       if (rewritten) inline(dest, rewritten, 0o755);
-      else {
-        out.push({
-          path: dest,
-          size: e.uncompressedSize,
-          mode,
-          sha256: digest.toString('hex'),
-          member: name,
-        });
-        rows.push({
-          path: posix.relative(L.site, dest),
-          hash: `sha256=${digest.toString('base64url')}`,
-          size: String(e.uncompressedSize),
-        });
-        size += e.uncompressedSize;
-      }
+      else member(digest, false);
     }
     const ep = await read('entry_points.txt');
     for (const s of ep ? parseScriptEntryPoints(ep, `${where}:${distInfo}/entry_points.txt`) : []) {

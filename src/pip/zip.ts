@@ -4,6 +4,7 @@
  * so learning a 2 GB torch wheel's dependencies costs a few KB.
  */
 
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -69,28 +70,44 @@ export function openZip(path: string, shown = path): Promise<ZipHandle> {
   });
 }
 
-/** Errors once more than `limit` bytes pass: a member must not inflate past its declared size. */
-class SizeLimit extends Transform {
+/**
+ * Passes a member's bytes through and fails when they are not what was declared: more than `size`
+ * bytes (at once: a member must not inflate past it), fewer at the end, or (with `sha256`) another
+ * digest. `fail` words the error for the caller (zip sizes here, RECORD hashes in the installer).
+ */
+export class MemberCheck extends Transform {
   private seen = 0;
+  private readonly hash;
   constructor(
-    private readonly limit: number,
-    private readonly what: string,
+    private readonly want: { size: number; sha256?: string },
+    private readonly fail: (problem: 'too big' | 'size' | 'hash', seen: number) => Error,
   ) {
     super();
+    this.hash = want.sha256 ? createHash('sha256') : undefined;
   }
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
     this.seen += chunk.length;
-    if (this.seen > this.limit)
-      cb(new CogtsError('E_PIP_WHEEL', `${this.what} inflates past its declared ${this.limit} bytes`));
-    else cb(null, chunk);
+    if (this.seen > this.want.size) {
+      cb(this.fail('too big', this.seen));
+      return;
+    }
+    this.hash?.update(chunk);
+    cb(null, chunk);
   }
   override _flush(cb: TransformCallback): void {
-    cb(
-      this.seen === this.limit
-        ? null
-        : new CogtsError('E_PIP_WHEEL', `${this.what} is ${this.seen} bytes, the zip says ${this.limit}`),
-    );
+    if (this.seen !== this.want.size) cb(this.fail('size', this.seen));
+    else if (this.hash && this.hash.digest('hex') !== this.want.sha256) cb(this.fail('hash', this.seen));
+    else cb();
   }
+}
+
+/** The zip's own declared size, checked as a member is read. */
+function sizeCheck(size: number, what: string): MemberCheck {
+  return new MemberCheck({ size }, (problem, seen) =>
+    problem === 'too big'
+      ? new CogtsError('E_PIP_WHEEL', `${what} inflates past its declared ${size} bytes`)
+      : new CogtsError('E_PIP_WHEEL', `${what} is ${seen} bytes, the zip says ${size}`),
+  );
 }
 
 type FileHandle = Awaited<ReturnType<typeof openFile>>;
@@ -116,14 +133,14 @@ async function readMember(f: FileHandle, path: string, entry: yauzl.Entry, shown
     raw = createReadStream(path, { start, end: start + n - 1, highWaterMark: 1 << 20 });
   }
   if (entry.compressionMethod === 0)
-    return n === entry.uncompressedSize ? raw : raw.pipe(new SizeLimit(entry.uncompressedSize, what));
+    return n === entry.uncompressedSize ? raw : raw.pipe(sizeCheck(entry.uncompressedSize, what));
   if (entry.compressionMethod !== 8)
     throw new CogtsError(
       'E_PIP_WHEEL',
       `${what} uses unsupported zip compression ${entry.compressionMethod}`,
     );
   const inflate = createInflateRaw({ chunkSize: 256 << 10 });
-  const limit = new SizeLimit(entry.uncompressedSize, what);
+  const limit = sizeCheck(entry.uncompressedSize, what);
   raw.on('error', (e) => inflate.destroy(e));
   inflate.on('error', (e) =>
     limit.destroy(new CogtsError('E_PIP_WHEEL', `${what}: ${e.message}`, { cause: e })),
