@@ -6,6 +6,7 @@ import { Worker, type WorkerExit, type WorkerOptions } from '../worker/worker.js
 import { type FileOutputMode, hasFiles, resolveFiles } from './files.js';
 import type { Logger } from './log.js';
 import { Prediction, type PredictionResponse } from './prediction.js';
+import { maskSecrets, type SecretFields, secretFieldsOf } from './secrets.js';
 import { compileInputValidator, type InputValidator, type ValidationIssue } from './validate.js';
 import { WEBHOOK_EVENTS, type WebhookEvent, WebhookNotifier, type WebhookOptions } from './webhooks.js';
 
@@ -80,7 +81,7 @@ export class PredictionService {
   private readonly notifiers = new Map<string, WebhookNotifier>();
   private readonly outputRoots = new Map<string, Set<string>>();
   private validators: { predict?: InputValidator; train?: InputValidator } = {};
-  private secretFields: { predict: Map<string, 'value' | 'list'>; train: Map<string, 'value' | 'list'> } = {
+  private secretFields: { predict: SecretFields; train: SecretFields } = {
     predict: new Map(),
     train: new Map(),
   };
@@ -203,13 +204,7 @@ export class PredictionService {
 
     const id = req.id ?? randomUUID().replace(/-/g, '');
     const given = input as Record<string, unknown>;
-    const secrets = req.train ? this.secretFields.train : this.secretFields.predict;
-    const shown: Record<string, unknown> = secrets.size ? { ...given } : given;
-    for (const [k, how] of secrets) {
-      const v = shown[k];
-      if (v == null) continue;
-      shown[k] = how === 'list' && Array.isArray(v) ? v.map((x) => (x == null ? x : MASK)) : MASK;
-    }
+    const shown = maskSecrets(given, req.train ? this.secretFields.train : this.secretFields.predict);
     const extra: { webhook?: string; webhook_events_filter?: string[] } = {};
     if (req.webhook) extra.webhook = req.webhook;
     if (req.webhook_events_filter) extra.webhook_events_filter = req.webhook_events_filter;
@@ -516,19 +511,6 @@ function writeReadyFile(path: string, logger: Logger): void {
     .then(() => writeFile(path, ''))
     .catch((err: unknown) => logger.warn('cannot write the ready file', { path, error: String(err) }));
 }
-
-/** Inputs to mask when a prediction echoes its input: Secret fields, and lists of Secrets (each element). */
-function secretFieldsOf(schema: Record<string, unknown>): Map<string, 'value' | 'list'> {
-  const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-  const out = new Map<string, 'value' | 'list'>();
-  for (const [k, p] of Object.entries(props)) {
-    if (p?.['x-cog-secret'] === true) out.set(k, 'value');
-    else if ((p?.items as Record<string, unknown> | undefined)?.['x-cog-secret'] === true) out.set(k, 'list');
-  }
-  return out;
-}
-
-const MASK = '**********';
 
 function collectRoots(v: unknown, roots: Map<string, Set<string>>, id: string): void {
   if (typeof v !== 'object' || v === null) return;
