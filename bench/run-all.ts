@@ -14,7 +14,7 @@
  *   --cold-only: only the cold build vs umoci+skopeo; --env-only: start the registry, base and index,
  *   print a build command and wait (for profiling by hand). BENCH_NODE_ARGS: flags for the builds' node.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -46,6 +46,7 @@ import { debootstrapBase } from '../test/helpers/debootstrap.js';
 import { cogtsBin, repoRoot } from '../test/helpers/paths.js';
 import { startPyIndex } from '../test/helpers/pyindex.js';
 import { startRegistry } from '../test/helpers/registry.js';
+import { runCollect } from '../test/helpers/spawn.js';
 
 const self = fileURLToPath(import.meta.url);
 const MB = 1 << 20;
@@ -87,30 +88,15 @@ async function rssChild(gib: number, blobDir: string): Promise<void> {
   process.stdout.write(`${Math.round(performance.now() - t0)} ${layer.size}\n`);
 }
 
-/** Runs a command without blocking this process (the package index the builds use is served from here). */
-function timed(
+/** Runs a command (without blocking: the package index the builds use is served from here); fails on a non-zero exit. */
+async function timed(
   cmd: string,
   args: string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ ms: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => {
-      const ms = Math.round(performance.now() - t0);
-      if (status !== 0) reject(new Error(`${cmd} ${args.join(' ')} failed (${status}):\n${stderr}`));
-      else resolve({ ms, stdout, stderr });
-    });
-  });
+  const r = await runCollect(cmd, args, opts);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  return r;
 }
 
 /** A wheel of ~`mb` MB (half random, half text; files stored, like most big wheels) made with Python's zipfile. */

@@ -3,7 +3,6 @@
  * (with python3, so the Python layer is the base's), a throwaway model project, and fresh cache
  * folders that share only the Node download (so no test pays for fetching Node twice).
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { testCacheDir } from '../helpers/cache.js';
 import { debootstrapBase } from '../helpers/debootstrap.js';
 import { cogtsBin, fixturesDir } from '../helpers/paths.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { runCollect } from '../helpers/spawn.js';
 
 export interface BuildFixture {
   reg: TestRegistry;
@@ -69,36 +69,23 @@ export interface BuildRun {
 }
 
 /** `cogts build --json --push REF` in `project` (async, so several can run at once). */
-export function cogtsBuild(
+export async function cogtsBuild(
   f: BuildFixture,
   project: string,
   ref: string,
   cacheDir: string,
   extra: string[] = [],
 ): Promise<BuildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [cogtsBin, 'build', '--json', '--base-image', f.base, '--push', ref, '--cache-dir', cacheDir, ...extra],
-      { cwd: project, env: { ...process.env, SOURCE_DATE_EPOCH: '0' } },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ status, stdout, stderr, json });
-    });
-  });
+  const r = await runCollect(
+    process.execPath,
+    [cogtsBin, 'build', '--json', '--base-image', f.base, '--push', ref, '--cache-dir', cacheDir, ...extra],
+    { cwd: project, env: { ...process.env, SOURCE_DATE_EPOCH: '0' } },
+  );
+  let json: unknown;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json };
 }

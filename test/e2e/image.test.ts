@@ -5,8 +5,7 @@
  * HTTP API over loopback.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { cogtsBin, fixturesDir, repoRoot } from '../helpers/paths.js';
 import { buildFixtureWheels, type PyIndex, startPyIndex } from '../helpers/pyindex.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { runBundle, unpackFromRegistry, waitFor } from '../helpers/run-image.js';
+import { runCollect } from '../helpers/spawn.js';
 
 const bundled = existsSync(join(repoRoot, 'dist', 'runtime', 'server.mjs'));
 
@@ -58,20 +58,11 @@ describe('built images run their own entrypoint', {
       testCacheDir('e2e-build'),
       ...extra,
     ];
-    const child = spawn(process.execPath, [cogtsBin, ...args], {
+    const { status, stdout, stderr } = await runCollect(process.execPath, [cogtsBin, ...args], {
       cwd: join(fixturesDir, 'models', model),
       env: { ...process.env, SOURCE_DATE_EPOCH: '0' },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const [code] = (await once(child, 'close')) as [number | null];
-    assert.equal(code, 0, `cogts build ${model} failed:\n${stderr}`);
+    assert.equal(status, 0, `cogts build ${model} failed:\n${stderr}`);
     assert.match(stdout.trim(), new RegExp(`^${reg.host}/e2e/${model}@sha256:[0-9a-f]{64}$`));
     return ref;
   }

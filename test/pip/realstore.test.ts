@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installWheels, type Resolution, resolvePython } from '../../src/pip/index.js';
 import { startPyIndex } from '../helpers/pyindex.js';
+import { runCollect } from '../helpers/spawn.js';
 import { materialize, tmp } from './helpers.js';
 
 /** The store's index folders and find-links folder, read from the host pip config (never hard-coded). */
@@ -45,21 +46,6 @@ function serve(dir: string): Promise<{ url: string; proc: ChildProcess }> {
     });
     proc.on('error', reject);
     proc.on('exit', (c) => reject(new Error(`http.server exited ${c}`)));
-  });
-}
-
-function runAsync(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(cmd, args, { env });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    c.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -122,7 +108,7 @@ describe('real wheels from the local store', { skip }, () => {
     const versions = Object.fromEntries(res.packages.map((p) => [p.key, p.version]));
     assert.equal(imp.stdout.trim(), `${versions.numpy} ${versions.pillow} 6`);
     const target = await tmp();
-    const pip = await runAsync(
+    const pip = await runCollect(
       'python3',
       [
         '-m',
@@ -143,7 +129,7 @@ describe('real wheels from the local store', { skip }, () => {
         'numpy',
         'pillow',
       ],
-      { ...process.env, PIP_CONFIG_FILE: '/dev/null' },
+      { env: { ...process.env, PIP_CONFIG_FILE: '/dev/null' } },
     );
     assert.equal(pip.status, 0, pip.stderr);
     const ls = (dir: string) =>
@@ -184,7 +170,7 @@ describe('real wheels from the local store', { skip }, () => {
     const fl = pathToFileURL(store.findLinks[0] as string).href;
     const { res, cache } = await resolveFor(['torch==2.13.0+cpu'], '2.28', [fl]);
     const report = join(await tmp(), 'report.json');
-    const pip = await runAsync(
+    const pip = await runCollect(
       'python3',
       [
         '-m',
@@ -208,7 +194,7 @@ describe('real wheels from the local store', { skip }, () => {
         store.findLinks[0] as string,
         'torch==2.13.0+cpu',
       ],
-      { ...process.env, PIP_CONFIG_FILE: '/dev/null' },
+      { env: { ...process.env, PIP_CONFIG_FILE: '/dev/null' } },
     );
     assert.equal(pip.status, 0, pip.stderr);
     const pipSet = (
