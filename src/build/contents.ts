@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AptResolution } from '../apt/index.js';
@@ -18,7 +17,9 @@ import {
   cogPackageDir,
   fetchNodeBinary,
   nodePin,
+  pythonFiles,
   runtimeEntries,
+  runtimeFileMissing,
   serverBundlePath,
 } from '../sources/runtime.js';
 
@@ -103,19 +104,19 @@ export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise
       const { formatReport, installApt, planApt } = await aptModule();
       const view = await ctx.baseFs();
       const cacheDir = join(ctx.cacheDir, 'apt');
-      const py = await aptPythonRequest(ctx).catch((e) => {
-        ctx.aptWithPython.reject(e);
-        throw e;
-      });
-      const resolution = await planApt({
-        base: view,
-        packages: [...spec.packages, ...py],
-        mirrors: ctx.plan.network.aptMirrors,
-        cacheDir,
-      }).catch((e) => {
-        ctx.aptWithPython.reject(e);
-        throw e;
-      });
+      const { py, resolution } = await settleOnFailure(
+        ctx.aptWithPython,
+        (async () => {
+          const py = await aptPythonRequest(ctx);
+          const resolution = await planApt({
+            base: view,
+            packages: [...spec.packages, ...py],
+            mirrors: ctx.plan.network.aptMirrors,
+            cacheDir,
+          });
+          return { py, resolution };
+        })(),
+      );
       if (py.length > 0) ctx.aptWithPython.resolve(resolution);
       const status = view.readFile('/var/lib/dpkg/status');
       return one(
@@ -133,10 +134,7 @@ export async function layerContents(spec: LayerSpec, ctx: BuildContext): Promise
       );
     }
     case 'python': {
-      const python = await pythonRuntime(spec, ctx).catch((e) => {
-        ctx.python.reject(e);
-        throw e;
-      });
+      const python = await settleOnFailure(ctx.python, pythonRuntime(spec, ctx));
       ctx.python.resolve(python);
       // A base or apt Python's extra entries are links into the base's tree: the base is an input.
       return one(
@@ -172,25 +170,12 @@ function platformOf(plan: BuildPlan): string {
   return `${plan.platform.os}/${plan.platform.architecture}`;
 }
 
-async function pyFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.name === '__pycache__') continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await pyFiles(p)));
-    else if (e.isFile() && e.name.endsWith('.py')) out.push(p);
-  }
-  return out.sort();
-}
-
 /** The runtime layer's key material, known without downloading Node: the pin's integrity stands for it. */
 async function runtimeInputs(ctx: BuildContext): Promise<unknown> {
   const pin = nodePin(platformOf(ctx.plan));
   const hash = (p: string) =>
     ctx.fileHashes.hash(p).catch((e: NodeJS.ErrnoException) => {
-      throw new CogtsError('E_RUNTIME_MISSING', `cogts runtime file missing: ${p} (${e.code})`, {
-        hint: 'run `npm run build` in the cogts checkout (it bundles the server with esbuild)',
-      });
+      throw runtimeFileMissing(p, e.code);
     });
   const cogDir = cogPackageDir();
   // The Node binary is stripped by cogts' own code on the way in: that code is an input too.
@@ -201,7 +186,7 @@ async function runtimeInputs(ctx: BuildContext): Promise<unknown> {
     node: { version: pin.version, package: pin.package, integrity: pin.integrity },
     strip: await hash(stripper).catch(() => null),
     server: await hash(serverBundlePath()),
-    cog: await mapConcurrent(await pyFiles(cogDir), 8, async (f) => [relative(cogDir, f), await hash(f)]),
+    cog: await mapConcurrent(await pythonFiles(cogDir), 8, async (f) => [relative(cogDir, f), await hash(f)]),
   };
 }
 
@@ -267,11 +252,24 @@ async function codeLayers(spec: CodeLayerSpec, ctx: BuildContext): Promise<Layer
   return out;
 }
 
+/** Rejects `d` too when `p` fails (whoever waits on `d` must not wait forever); `p` as it was. */
+function settleOnFailure<T>(d: Deferred<unknown>, p: Promise<T>): Promise<T> {
+  return p.catch((e) => {
+    d.reject(e);
+    throw e;
+  });
+}
+
+function pythonSpecOf(plan: BuildPlan): PythonLayerSpec {
+  const spec = plan.layers.find((l): l is PythonLayerSpec => l.kind === 'python');
+  if (!spec) throw new CogtsError('E_PLAN', 'the build plan has no python layer');
+  return spec;
+}
+
 /** The Python provider for this build (base, standalone or apt), chosen once from the base's files. */
 function pythonChoiceOf(ctx: BuildContext): Promise<PythonChoice> {
   ctx.pythonChoice ??= (async () => {
-    const spec = ctx.plan.layers.find((l): l is PythonLayerSpec => l.kind === 'python');
-    if (!spec) throw new CogtsError('E_PLAN', 'the build plan has no python layer');
+    const spec = pythonSpecOf(ctx.plan);
     const { choosePythonProvider } = await pythonModule();
     const override = ctx.pythonProvider ?? (spec.provider === 'auto' ? undefined : spec.provider);
     return choosePythonProvider(await ctx.baseFs(), spec.version, override);
@@ -281,9 +279,8 @@ function pythonChoiceOf(ctx: BuildContext): Promise<PythonChoice> {
 
 /** The Python packages the apt layer adds when the apt provider is chosen (none otherwise). */
 async function aptPythonRequest(ctx: BuildContext): Promise<string[]> {
-  const spec = ctx.plan.layers.find((l): l is PythonLayerSpec => l.kind === 'python');
-  if (!spec || (await pythonChoiceOf(ctx)).kind !== 'apt') return [];
-  return (await pythonModule()).aptPythonPackages(spec.version);
+  if ((await pythonChoiceOf(ctx)).kind !== 'apt') return [];
+  return (await pythonModule()).aptPythonPackages(pythonSpecOf(ctx.plan).version);
 }
 
 async function pythonRuntime(spec: PythonLayerSpec, ctx: BuildContext): Promise<PythonRuntime> {

@@ -94,12 +94,17 @@ export function cogPackageDir(): string {
   return join(packageRoot, 'src', 'python', 'cog');
 }
 
+/** A file the runtime layer is made of is not there: the checkout was not built. */
+export function runtimeFileMissing(path: string, why?: string): CogtsError {
+  return new CogtsError('E_RUNTIME_MISSING', `cogts runtime file missing: ${path}${why ? ` (${why})` : ''}`, {
+    hint: 'run `npm run build` in the cogts checkout (it bundles the server with esbuild)',
+  });
+}
+
 async function fileEntry(imagePath: string, hostPath: string, mode: number): Promise<LayerEntry> {
   const st = await stat(hostPath).catch(() => undefined);
   if (!st?.isFile()) {
-    throw new CogtsError('E_RUNTIME_MISSING', `cogts runtime file missing: ${hostPath}`, {
-      hint: 'run `npm run build` in the cogts checkout (it bundles the server with esbuild)',
-    });
+    throw runtimeFileMissing(hostPath);
   }
   return {
     type: 'file',
@@ -110,7 +115,8 @@ async function fileEntry(imagePath: string, hostPath: string, mode: number): Pro
   };
 }
 
-async function pythonFiles(dir: string): Promise<string[]> {
+/** The .py files of the cog shim (no __pycache__), sorted: the runtime layer's files and key material. */
+export async function pythonFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     if (e.name === '__pycache__') continue;
@@ -118,7 +124,7 @@ async function pythonFiles(dir: string): Promise<string[]> {
     if (e.isDirectory()) out.push(...(await pythonFiles(p)));
     else if (e.isFile() && e.name.endsWith('.py')) out.push(p);
   }
-  return out;
+  return out.sort();
 }
 
 /** The runtime layer's entries. Modes are fixed: the host checkout's permissions must not leak in. */
