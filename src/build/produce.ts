@@ -1,4 +1,3 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import { layerKey, type WriteSettings, writerFingerprint } from '../cache/keys.js';
 import type { RemoteCache } from '../cache/remote.js';
 import { type LayerCache, type LayerRecord, layerFromRecord } from '../cache/store.js';
@@ -16,8 +15,9 @@ import { sourceDateEpoch } from '../layer/tar-stream.js';
 import { buildLayerUploading } from '../oci/eager-upload.js';
 import type { Reference } from '../oci/reference.js';
 import type { Layer } from '../oci/types.js';
-import type { LayerOutcome, Progress } from '../progress/events.js';
+import { bytesReporter, type LayerOutcome, type Progress } from '../progress/events.js';
 import type { Registries } from '../registry/client.js';
+import { tapStream } from '../stream-tap.js';
 import type { LayerContent } from './contents.js';
 
 export interface ProduceEnv {
@@ -60,34 +60,15 @@ export function writeSettings(compression: Compression = DEFAULT_COMPRESSION): W
   };
 }
 
-class Counter extends Transform {
-  constructor(private readonly add: (n: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.add(chunk.length);
-    cb(null, chunk);
-  }
-}
-
 /** The same entries, with file reads counted (the tar writer's progress, without touching it). */
 function counted(entries: LayerEntry[], onBytes: (total: number) => void): LayerEntry[] {
   let total = 0;
+  const count = (chunk: Buffer) => {
+    total += chunk.length;
+    onBytes(total);
+  };
   return entries.map((e) =>
-    e.type !== 'file'
-      ? e
-      : {
-          ...e,
-          open: async () => {
-            const s = await e.open();
-            return s.pipe(
-              new Counter((n) => {
-                total += n;
-                onBytes(total);
-              }),
-            );
-          },
-        },
+    e.type !== 'file' ? e : { ...e, open: async () => (await e.open()).pipe(tapStream(count)) },
   );
 }
 
@@ -133,13 +114,7 @@ export async function produceLayer(content: LayerContent, env: ProduceEnv): Prom
     return done({ outcome: 'empty', ...(key ? { key } : {}) });
   }
   const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
-  let lastEmit = 0;
-  const input = counted(entries, (bytes) => {
-    const now = Date.now();
-    if (now - lastEmit < 200 && bytes < total) return;
-    lastEmit = now;
-    env.progress.emit({ type: 'bytes', id: content.id, stage: 'build', bytes, total });
-  });
+  const input = counted(entries, bytesReporter(env.progress, content.id, 'build', total));
   const blobDir = env.local?.blobDir ?? env.blobDir;
   let layer: Layer;
   let uploaded = false;

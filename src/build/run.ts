@@ -2,7 +2,7 @@ import { parseSize, pruneCache } from '../cache/prune.js';
 import { family } from '../oci/image.js';
 import { parseReference } from '../oci/reference.js';
 import type { BuildPlan } from '../plan/types.js';
-import type { BuildSummary, Phase, Progress } from '../progress/events.js';
+import { type BuildSummary, bytesReporter, type Phase, type Progress } from '../progress/events.js';
 import { createProgress, formatBytes, summaryLines } from '../progress/render.js';
 import type { PythonProviderKind } from '../sources/python/index.js';
 import { deliver } from './deliver.js';
@@ -158,10 +158,9 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
         `pushed: ${formatBytes(delivered.pushed.bytesUploaded)} uploaded, ${formatBytes(delivered.pushed.bytesSkipped)} already there`,
       );
       process.stdout.write(`${delivered.pushed.reference}\n`);
-    } else if (!delivered.output) {
-      log('built but not sent anywhere: add --push REF or --output oci:DIR|docker-archive:FILE');
-      process.stdout.write(`${result.image.digest}\n`);
     } else {
+      if (!delivered.output)
+        log('built but not sent anywhere: add --push REF or --output oci:DIR|docker-archive:FILE');
       process.stdout.write(`${result.image.digest}\n`);
     }
   } finally {
@@ -170,25 +169,18 @@ export async function runBuild(plan: BuildPlan, opts: RunBuildOptions): Promise<
   }
 }
 
-/**
- * 'bytes' events for blobs the push sends (layers from the cache, base layers copied from another
- * registry), at most one per blob every 200 ms plus the last: a 5 GB blob is not 80k JSON lines.
- */
+/** 'bytes' events for blobs the push sends (layers from the cache, base layers copied from another registry). */
 function uploadProgress(
   progress: Progress,
   layerOf: ReadonlyMap<string, string>,
 ): (digest: string, sent: number, size: number) => void {
-  const last = new Map<string, number>();
+  const reporters = new Map<string, (bytes: number) => void>();
   return (digest, sent, size) => {
-    const now = Date.now();
-    if (sent < size && now - (last.get(digest) ?? 0) < 200) return;
-    last.set(digest, now);
-    progress.emit({
-      type: 'bytes',
-      id: layerOf.get(digest) ?? digest.slice(7, 19),
-      stage: 'upload',
-      bytes: sent,
-      total: size,
-    });
+    let report = reporters.get(digest);
+    if (!report) {
+      report = bytesReporter(progress, layerOf.get(digest) ?? digest.slice(7, 19), 'upload', size);
+      reporters.set(digest, report);
+    }
+    report(sent);
   };
 }

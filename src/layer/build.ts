@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { CogtsError } from '../errors.js';
 import { type Digest, digestHex } from '../oci/digest.js';
 import type { ByteRange, Layer } from '../oci/types.js';
+import { tapStream } from '../stream-tap.js';
 import {
   type Compression,
   compressionMediaType,
@@ -26,14 +27,6 @@ class Meter extends Transform {
     this.bytes += chunk.length;
     cb(null, chunk);
   }
-}
-
-function tapStream(tap: (chunk: Buffer) => void | Promise<void>): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      Promise.resolve(tap(chunk)).then(() => cb(null, chunk), cb);
-    },
-  });
 }
 
 export interface BuildLayerOptions extends TarOptions {

@@ -40,3 +40,22 @@ export interface Progress {
 }
 
 export const silentProgress: Progress = { emit: () => {}, close: () => {} };
+
+/**
+ * 'bytes' events for one layer or blob, at most one every 200 ms plus the last (bytes === total):
+ * a multi-GB layer must not become tens of thousands of JSON lines.
+ */
+export function bytesReporter(
+  progress: Progress,
+  id: string,
+  stage: 'build' | 'upload',
+  total: number,
+): (bytes: number) => void {
+  let last = 0;
+  return (bytes) => {
+    const now = Date.now();
+    if (bytes < total && now - last < 200) return;
+    last = now;
+    progress.emit({ type: 'bytes', id, stage, bytes, total });
+  };
+}

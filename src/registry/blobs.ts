@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { CogtsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Blob, ByteRange } from '../oci/types.js';
+import { tapStream } from '../stream-tap.js';
 import { header, type RegistryClient, type Response } from './client.js';
 import { backoffMs, isTransientNetworkError, sleep } from './retry.js';
 
@@ -190,21 +191,6 @@ async function uploadOffset(
 /** Bytes of a blob sent so far (restarts from the confirmed offset after a retried request). */
 export type OnUploadBytes = (sent: number) => void;
 
-/** Counts what streams through to the registry, for progress; the bytes pass untouched. */
-class SentCounter extends Transform {
-  constructor(
-    private sent: number,
-    private readonly report: OnUploadBytes,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.sent += chunk.length;
-    this.report(this.sent);
-    cb(null, chunk);
-  }
-}
-
 async function openCounted(
   blob: Blob,
   range: ByteRange | undefined,
@@ -212,7 +198,12 @@ async function openCounted(
 ): Promise<Readable> {
   const s = await blob.open(range);
   if (!onBytes) return s;
-  const counter = new SentCounter(range?.start ?? 0, onBytes);
+  // Progress counts from where this request starts (a retried chunk restarts at its offset).
+  let sent = range?.start ?? 0;
+  const counter = tapStream((chunk) => {
+    sent += chunk.length;
+    onBytes(sent);
+  });
   s.on('error', (e) => counter.destroy(e));
   return s.pipe(counter);
 }
