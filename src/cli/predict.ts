@@ -5,6 +5,7 @@ import { extension, lookup } from 'mime-types';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.js';
 import { CogtsError } from '../errors.js';
+import { startServerForConfig } from '../server/from-config.js';
 import { fileOption, type GlobalOptions } from './common.js';
 
 interface PredictOptions extends GlobalOptions {
@@ -123,14 +124,8 @@ export const predictCommand: CommandModule<GlobalOptions, PredictOptions> = {
       }) as never,
   handler: async (argv) => {
     const config = await loadConfig(argv.file);
-    // Express and the worker load only for the commands that serve (not for every cogts run).
-    const [{ serverOptionsFromConfig }, { startServer }] = await Promise.all([
-      import('../server/from-config.js'),
-      import('../server/server.js'),
-    ]);
     const quiet = new Writable({ write: (_c, _e, cb) => cb() });
-    const server = await startServer({
-      ...serverOptionsFromConfig(config),
+    const server = await startServerForConfig(config, {
       port: 0,
       host: '127.0.0.1',
       python: argv.python,

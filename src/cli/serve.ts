@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.js';
+import { startServerForConfig } from '../server/from-config.js';
 import { fileOption, type GlobalOptions } from './common.js';
 
 interface ServeOptions extends GlobalOptions {
@@ -32,17 +33,11 @@ export const serveCommand: CommandModule<GlobalOptions, ServeOptions> = {
       }) as never,
   handler: async (argv) => {
     const config = await loadConfig(argv.file);
-    // Express and the worker load only for the commands that serve (not for every cogts run).
-    const [{ serverOptionsFromConfig }, { startServer }] = await Promise.all([
-      import('../server/from-config.js'),
-      import('../server/server.js'),
-    ]);
     let stopped!: () => void;
     const done = new Promise<void>((r) => {
       stopped = r;
     });
-    const server = await startServer({
-      ...serverOptionsFromConfig(config),
+    const server = await startServerForConfig(config, {
       port: argv.port,
       host: argv.host,
       python: argv.python,

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import { CogtsError } from '../errors.js';
-import type { ServerOptions } from './server.js';
+import type { RunningServer, ServerOptions } from './server.js';
 
 /**
  * The ServerOptions a cog.yaml implies: predictor/trainer refs, concurrency, and `environment:`
@@ -26,4 +26,18 @@ export function serverOptionsFromConfig(
     ...(config.concurrency ? { concurrency: config.concurrency.max } : {}),
     env: runnerEnv,
   };
+}
+
+type FromConfig = ReturnType<typeof serverOptionsFromConfig>;
+
+/**
+ * Starts the prediction server for a cog.yaml (`cogts serve`, `cogts predict`). Express and the
+ * worker are loaded here, not when the CLI starts: every other command would pay for them.
+ */
+export async function startServerForConfig(
+  config: Config,
+  opts: Omit<ServerOptions, keyof FromConfig>,
+): Promise<RunningServer> {
+  const { startServer } = await import('./server.js');
+  return startServer({ ...serverOptionsFromConfig(config), ...opts });
 }
