@@ -4,7 +4,7 @@ import type { AptResolution } from '../apt/index.js';
 import { type FileHashes, mapConcurrent } from '../cache/file-hash.js';
 import { sha256Hex } from '../cache/keys.js';
 import type { RemoteCache } from '../cache/remote.js';
-import type { PipPlanRecord } from '../cache/store.js';
+import type { LayerCache, PipPlanRecord } from '../cache/store.js';
 import type { Config } from '../config/types.js';
 import { CogtsError } from '../errors.js';
 import { bufferEntry, type LayerEntry } from '../layer/entry.js';
@@ -41,6 +41,8 @@ export interface BuildContext {
    * (runtime and code need neither the base nor Python), so this is the one ordering between them.
    */
   python: Deferred<PythonRuntime>;
+  /** The local layer cache (absent with --no-cache): pip plans are kept there too. */
+  layerCache?: LayerCache;
   /** `--cache-from`: besides layers, it may know a resolution's pip layers before any download. */
   remoteCache?: RemoteCache;
   /** Pip plans this build made or used, for `--cache-to` (src/build/pip-layers.ts). */

@@ -104,6 +104,7 @@ export async function executePlan(plan: BuildPlan, opts: ExecuteOptions): Promis
     fileHashes: await FileHashes.open(local ? cacheDir : undefined, plan.projectDir),
     python: deferred<PythonRuntime>(),
     aptWithPython: deferred<AptResolution>(),
+    ...(local ? { layerCache: local } : {}),
     ...(opts.remoteCache ? { remoteCache: opts.remoteCache } : {}),
     pipPlans: [],
     schema,

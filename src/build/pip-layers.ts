@@ -6,7 +6,7 @@
  * gives the keys right after resolution, so a build whose pip layers are all cached downloads none.
  */
 import { join } from 'node:path';
-import { LayerCache, type PipPlanGroup, type PipPlanRecord } from '../cache/store.js';
+import type { LayerCache, PipPlanGroup, PipPlanRecord } from '../cache/store.js';
 import { CogtsError } from '../errors.js';
 import { requirementsFromConfig } from '../pip/config-inputs.js';
 import {
@@ -36,7 +36,7 @@ export async function pipLayers(spec: PipLayerSpec, ctx: BuildContext): Promise<
   const layout = wheelLayout(python);
   const install: InstallOptions = { ...layout, cacheDir, bigPackageBytes: ownLayerBytes };
   const key = pipPlanKey(resolution.packages, layout, ownLayerBytes);
-  const local = ctx.plan.cache.enabled ? new LayerCache(ctx.plan.cache.dir) : undefined;
+  const local = ctx.layerCache;
   if (key) {
     const mine = await local?.lookupPipPlan(key);
     const plan = mine ?? ctx.remoteCache?.pipPlan(key);
