@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { atomicWrite } from '../atomic-write.js';
 
 interface Known {
   size: number;
@@ -71,10 +72,7 @@ export class FileHashes {
   /** Writes what was learnt (atomically; a concurrent build's copy may win, which only costs a re-hash). */
   async save(): Promise<void> {
     if (!this.file || !this.changed) return;
-    await mkdir(join(this.file, '..'), { recursive: true });
-    const tmp = `${this.file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(Object.fromEntries(this.known)));
-    await rename(tmp, this.file);
+    await atomicWrite(this.file, JSON.stringify(Object.fromEntries(this.known)));
     this.changed = false;
   }
 }

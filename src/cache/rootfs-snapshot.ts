@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { atomicWrite } from '../atomic-write.js';
 import { isCogtsError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { type RawNode, ResolvingRootfs } from '../rootfs/resolve.js';
@@ -118,10 +119,5 @@ export async function loadRootfsSnapshot(cacheDir: string, baseDigest: Digest): 
 }
 
 export async function saveRootfsSnapshot(cacheDir: string, baseDigest: Digest, fs: Rootfs): Promise<void> {
-  const dir = join(cacheDir, 'rootfs');
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, `${snapshotKey(baseDigest)}.json`);
-  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, JSON.stringify(capture(fs)));
-  await rename(tmp, file);
+  await atomicWrite(join(cacheDir, 'rootfs', `${snapshotKey(baseDigest)}.json`), JSON.stringify(capture(fs)));
 }

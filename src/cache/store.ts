@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { atomicWrite } from '../atomic-write.js';
 import { fileLayer } from '../layer/build.js';
 import { type Digest, digestHex, isDigest } from '../oci/digest.js';
 import type { Layer } from '../oci/types.js';
@@ -65,13 +65,6 @@ export function isPipPlanRecord(v: unknown): v is PipPlanRecord {
   );
 }
 
-/** Temp file + rename: a concurrent reader sees the whole file or none. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
 /**
  * A content-addressed layer cache in one folder, shaped like npm's cacache: `index/<key>.json` maps an
  * input key to a record, `blobs/sha256/<hex>` holds compressed layers (the folder buildLayer writes
@@ -121,8 +114,7 @@ export class LayerCache {
 
   /** Records a build; the blob must already be in `blobDir` (buildLayer put it there). */
   async store(rec: CacheRecord): Promise<void> {
-    await mkdir(join(this.dir, 'index'), { recursive: true });
-    await writeAtomic(this.recordPath(rec.key), JSON.stringify(rec));
+    await atomicWrite(this.recordPath(rec.key), JSON.stringify(rec));
   }
 
   /** Every readable record, oldest use first. */
@@ -174,8 +166,7 @@ export class LayerCache {
 
   async storePipPlan(rec: PipPlanRecord): Promise<void> {
     if (!KEY_RE.test(rec.key)) return;
-    await mkdir(this.pipPlanDir, { recursive: true });
-    await writeAtomic(this.pipPlanPath(rec.key), JSON.stringify({ key: rec.key, groups: rec.groups }));
+    await atomicWrite(this.pipPlanPath(rec.key), JSON.stringify({ key: rec.key, groups: rec.groups }));
   }
 
   async removePipPlan(key: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { atomicWrite } from '../atomic-write.js';
 import { type Digest, digestHex, isDigest } from '../oci/digest.js';
 import type { Layer } from '../oci/types.js';
 import { type BuildLayerOptions, buildLayer, fileLayer } from './build.js';
@@ -46,9 +47,6 @@ export async function cachedLayer(
     size: layer.size,
     mediaType: layer.mediaType,
   };
-  await mkdir(join(cacheDir, 'layers'), { recursive: true });
-  const tmp = `${indexFile}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(rec));
-  await rename(tmp, indexFile);
+  await atomicWrite(indexFile, JSON.stringify(rec));
   return Object.assign(layer, { cached: false });
 }

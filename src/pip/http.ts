@@ -3,15 +3,17 @@
  * credentials (from the URL or netrc, applied per host), file:// support for local indexes and
  * find-links folders, and a revalidating response cache under <cacheDir>/http.
  */
+
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
+import { atomicWrite } from '../atomic-write.js';
 import { CogtsError } from '../errors.js';
 
 export interface HttpOptions {
@@ -354,11 +356,4 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
-}
-
-export async function atomicWrite(path: string, data: string | Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }

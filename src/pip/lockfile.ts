@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { atomicWrite } from '../atomic-write.js';
 import { CogtsError } from '../errors.js';
-import { atomicWrite, redactUrl } from './http.js';
+import { redactUrl } from './http.js';
 import type { RequirementSet } from './requirements.js';
 import type { PythonTarget } from './target.js';
 
